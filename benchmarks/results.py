@@ -1,0 +1,70 @@
+"""Shared plumbing for the benchmark scripts: the machine's description and RESULTS.md sections.
+
+Each benchmark owns one section of ``benchmarks/RESULTS.md`` between HTML comment markers and
+rewrites only that section, so scripts can be run in any order without erasing each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import re
+import tempfile
+from pathlib import Path
+
+import torch
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+HEADER = "# Benchmark results\n\nEvery figure here was printed by a script in `benchmarks/`; rerun it to refresh its section.\n"
+
+
+def cpu_model() -> str:
+    """The CPU's marketing name from /proc/cpuinfo, or the platform's processor string."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine_info() -> dict[str, str]:
+    """What a figure was measured on: date, CPU, cores, threads, torch and GPU."""
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    return {
+        "date": dt.date.today().isoformat(),
+        "cpu": cpu_model(),
+        "cores": str(os.cpu_count()),
+        "threads": str(torch.get_num_threads()),
+        "torch": torch.__version__,
+        "gpu": gpu,
+    }
+
+
+def machine_line(info: dict[str, str] | None = None) -> str:
+    info = info or machine_info()
+    return (
+        f"Measured {info['date']} on {info['cpu']} ({info['cores']} cores, {info['threads']} torch "
+        f"threads), torch {info['torch']}, GPU: {info['gpu']}."
+    )
+
+
+def markdown_table(header: list[str], rows: list[list[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def update_section(name: str, title: str, body: str, path: Path = RESULTS) -> None:
+    """Replace (or append) the section ``name`` of RESULTS.md, written atomically."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n## {title}\n\n{body.strip()}\n{end}"
+    text = path.read_text() if path.exists() else HEADER
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".RESULTS.", suffix=".md")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, path)

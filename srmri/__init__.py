@@ -1,0 +1,3 @@
+"""srmri: deep-learning super resolution for MRI."""
+
+__version__ = "0.1.0"

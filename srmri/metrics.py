@@ -1,0 +1,103 @@
+"""PSNR and SSIM, the only definitions srmri scores with.
+
+Every score is computed per image in float on the normalised range with a FIXED ``data_range``
+(default 1.0), never a range inferred from the batch. Predictions are clamped to
+``[0, data_range]`` first, as a stored image would be. An optional ``border`` crop and an optional
+boolean ``mask`` (brain region) apply identically to every method, so a model and bicubic are always
+scored on the same pixels.
+
+SSIM uses the standard Gaussian window (11 x 11, sigma 1.5, K1=0.01, K2=0.03) through torchmetrics;
+its local statistics need a full window, so SSIM is averaged over the pixels whose window lies
+inside the image (a ``(window - 1) / 2`` frame is excluded, as in scikit-image), intersected with the
+mask when one is given.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torchmetrics.functional.image import structural_similarity_index_measure
+
+SSIM_WINDOW = 11
+SSIM_SIGMA = 1.5
+
+
+def _prepare(
+    sr: Tensor, hr: Tensor, mask: Tensor | None, border: int, data_range: float
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    if sr.shape != hr.shape or sr.ndim != 4:
+        raise ValueError(
+            f"metrics expect matching (B, C, H, W) tensors, got {tuple(sr.shape)} and {tuple(hr.shape)}"
+        )
+    if mask is not None and mask.shape[-2:] != hr.shape[-2:]:
+        raise ValueError(f"mask shape {tuple(mask.shape)} does not match image {tuple(hr.shape)}")
+    sr = sr.float().clamp(0.0, data_range)
+    hr = hr.float()
+    if border:
+        sr, hr = sr[..., border:-border, border:-border], hr[..., border:-border, border:-border]
+        if mask is not None:
+            mask = mask[..., border:-border, border:-border]
+    if mask is not None:
+        mask = mask.bool().expand_as(hr)
+    return sr, hr, mask
+
+
+def _masked_mean(values: Tensor, mask: Tensor | None) -> Tensor:
+    """Mean over (C, H, W) per image; inside ``mask`` only when given (NaN for an empty mask)."""
+    if mask is None:
+        return values.flatten(1).mean(1)
+    weights = mask.flatten(1).to(values.dtype)
+    return (values.flatten(1) * weights).sum(1) / weights.sum(1)
+
+
+def psnr(
+    sr: Tensor,
+    hr: Tensor,
+    mask: Tensor | None = None,
+    border: int = 0,
+    data_range: float = 1.0,
+) -> Tensor:
+    """Peak signal-to-noise ratio in dB per image, shape ``(B,)``.
+
+    Args:
+        sr: prediction ``(B, C, H, W)``.
+        hr: reference ``(B, C, H, W)`` in ``[0, data_range]``.
+        mask: optional ``(B, 1 or C, H, W)`` boolean region; only its voxels enter the MSE.
+        border: pixels cropped from every side before scoring.
+        data_range: the fixed peak value of the normalised images.
+    """
+    sr, hr, mask = _prepare(sr, hr, mask, border, data_range)
+    mse = _masked_mean((sr - hr) ** 2, mask)
+    return 10.0 * torch.log10(data_range**2 / mse)
+
+
+def ssim_map(sr: Tensor, hr: Tensor, data_range: float = 1.0) -> Tensor:
+    """Per-pixel SSIM ``(B, C, H, W)``; a frame of ``(window - 1) / 2`` pixels is NaN."""
+    _, full = structural_similarity_index_measure(
+        sr,
+        hr,
+        gaussian_kernel=True,
+        sigma=SSIM_SIGMA,
+        kernel_size=SSIM_WINDOW,
+        data_range=data_range,
+        return_full_image=True,
+    )
+    pad = (SSIM_WINDOW - 1) // 2
+    valid = torch.zeros_like(full, dtype=torch.bool)
+    valid[..., pad:-pad, pad:-pad] = True
+    return full.masked_fill(~valid, float("nan"))
+
+
+def ssim(
+    sr: Tensor,
+    hr: Tensor,
+    mask: Tensor | None = None,
+    border: int = 0,
+    data_range: float = 1.0,
+) -> Tensor:
+    """Structural similarity per image, shape ``(B,)``, with the same arguments as :func:`psnr`."""
+    sr, hr, mask = _prepare(sr, hr, mask, border, data_range)
+    full = ssim_map(sr, hr, data_range)
+    valid = ~torch.isnan(full)
+    region = valid if mask is None else valid & mask
+    return _masked_mean(torch.nan_to_num(full), region)
