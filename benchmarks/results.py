@@ -63,7 +63,11 @@ def update_section(name: str, title: str, body: str, path: Path = RESULTS) -> No
     block = f"{start}\n## {title}\n\n{body.strip()}\n{end}"
     text = path.read_text() if path.exists() else HEADER
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    text = (
+        pattern.sub(lambda _: block, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + block + "\n"
+    )
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".RESULTS.", suffix=".md")
     with os.fdopen(fd, "w") as handle:
         handle.write(text)

@@ -61,7 +61,9 @@ class Degradation:
         if self.preset not in PRESETS:
             raise ValueError(f"degradation preset must be one of {PRESETS}, got {self.preset!r}")
         if self.blur_kernel < 1 or self.blur_kernel % 2 == 0:
-            raise ValueError(f"degradation blur_kernel must be a positive odd number, got {self.blur_kernel!r}")
+            raise ValueError(
+                f"degradation blur_kernel must be a positive odd number, got {self.blur_kernel!r}"
+            )
         if self.blur_sigma <= 0:
             raise ValueError(f"degradation blur_sigma must be > 0, got {self.blur_sigma!r}")
         if self.noise not in NOISES:
@@ -103,7 +105,9 @@ def crop_to_scale(hr: Tensor, scale: int) -> Tensor:
     return hr[..., : h - h % scale, : w - w % scale]
 
 
-def degrade(hr: Tensor, degradation: Degradation, generator: torch.Generator | None = None) -> Tensor:
+def degrade(
+    hr: Tensor, degradation: Degradation, generator: torch.Generator | None = None
+) -> Tensor:
     """Return the LR image of ``hr`` ``(B, C, H, W)`` under ``degradation``.
 
     Raises:
