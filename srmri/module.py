@@ -1,0 +1,255 @@
+"""The one LightningModule srmri trains, validates and restores every network with.
+
+Batches come from :class:`srmri.data.SRDataModule` as HR tensors; the LR input is made here, on
+the device, by the single degradation in :mod:`srmri.degradation`. Every validation batch also
+scores the bicubic baseline on the same LR tensor, the same pixels and with the same metric code.
+
+Every hyperparameter is a plain dict or number, so ``SRModule.load_from_checkpoint(path)`` alone
+rebuilds the network, its scale, degradation and normalisation, and checkpoints load with
+``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+import hydra.utils
+import pytorch_lightning as pl
+import torch
+from torch import Tensor, nn
+from torchmetrics import MaxMetric, MeanMetric
+
+from srmri.degradation import Degradation
+from srmri.ema import EMA
+from srmri.image_logging import log_panels
+from srmri.losses import SRLoss
+from srmri.metrics import psnr, ssim
+from srmri.models import build_network, upsample
+from srmri.plain import plain
+
+METRIC_NAMES = ("psnr", "ssim")
+
+
+class SRModule(pl.LightningModule):
+    """Super resolution of ``(B, C, h, w)`` LR slices to ``(B, C, h*s, w*s)``.
+
+    Args:
+        network: config of the network, a dict with ``_target_`` (see ``conf/model/``).
+        degradation: keyword arguments of :class:`srmri.degradation.Degradation`.
+        normalisation: the intensity normalisation the data used (kept for prediction).
+        pretrained: optional ``{path, format, mode}`` of imported RGB weights.
+        loss: keyword arguments of :class:`srmri.losses.SRLoss`.
+        optimizer: a ``_partial_`` optimiser config, completed with the network's parameters.
+        scheduler: optional ``{scheduler: <_partial_ config>, interval, frequency}``.
+        ema: ``{enabled, decay}``; when enabled, validation, test, prediction and the saved
+            inference weights use the EMA of the weights.
+        metrics: ``{border, data_range}``: pixels cropped before scoring and the fixed data range.
+        images: ``{every_n_epochs, n_slices}``: validation panels sent to the logger.
+        channels_last: run the network in channels-last memory format.
+        compile: wrap the forward pass in ``torch.compile`` (checkpoints stay uncompiled).
+        name: the method's name in reports (e.g. ``wdsr_a``).
+    """
+
+    def __init__(
+        self,
+        network: Mapping[str, Any],
+        degradation: Mapping[str, Any],
+        normalisation: Mapping[str, Any],
+        pretrained: Mapping[str, Any] | None = None,
+        loss: Mapping[str, Any] | None = None,
+        optimizer: Mapping[str, Any] | None = None,
+        scheduler: Mapping[str, Any] | None = None,
+        ema: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        images: Mapping[str, Any] | None = None,
+        channels_last: bool = False,
+        compile: bool = False,
+        name: str = "sr",
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(
+            {
+                "network": plain(network),
+                "degradation": plain(degradation),
+                "normalisation": plain(normalisation),
+                "pretrained": plain(pretrained),
+                "loss": plain(loss or {}),
+                "optimizer": plain(optimizer),
+                "scheduler": plain(scheduler),
+                "ema": plain(ema or {"enabled": False}),
+                "metrics": plain(metrics or {}),
+                "images": plain(images or {}),
+                "channels_last": channels_last,
+                "compile": compile,
+                "name": name,
+            }
+        )
+        self.network = build_network(self.hparams.network, self.hparams.pretrained)
+        self.degradation = Degradation(**self.hparams.degradation)
+        if self.scale != self.degradation.scale:
+            raise ValueError(
+                f"network scale x{self.scale} differs from degradation scale x{self.degradation.scale}"
+            )
+        self.loss = SRLoss(**self.hparams.loss)
+        self.border = int(self.hparams.metrics.get("border", 0))
+        self.data_range = float(self.hparams.metrics.get("data_range", 1.0))
+        ema_config = self.hparams.ema
+        self.ema = EMA(self.network, ema_config["decay"]) if ema_config.get("enabled") else None
+        if channels_last:
+            self.network.to(memory_format=torch.channels_last)
+        # Kept out of the module tree so that state_dict keys never carry a compile prefix.
+        self.__dict__["_compiled"] = torch.compile(self.network) if compile else None
+        self.val_scores = self._score_trackers()
+        self.test_scores = self._score_trackers()
+        self.val_psnr_best = MaxMetric()
+
+    # ------------------------------------------------------------------ network
+    @property
+    def scale(self) -> int:
+        return int(self.network.scale)
+
+    @property
+    def channels(self) -> int:
+        return int(self.network.channels)
+
+    @property
+    def inference_network(self) -> nn.Module:
+        """The weights used outside training: the EMA average when enabled."""
+        return self.ema.average if self.ema is not None else self.network
+
+    @property
+    def trainable(self) -> bool:
+        return any(p.requires_grad for p in self.network.parameters())
+
+    def _prepare_input(self, lr: Tensor) -> Tensor:
+        if self.hparams.channels_last:
+            lr = lr.contiguous(memory_format=torch.channels_last)
+        return lr
+
+    def forward(self, lr: Tensor) -> Tensor:
+        """Super-resolve ``lr`` ``(B, C, h, w)`` with the inference weights."""
+        return self.inference_network(self._prepare_input(lr))
+
+    def degrade(self, hr: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """The LR image of ``hr``, by the module's own (checkpointed) degradation."""
+        return self.degradation(hr, generator)
+
+    # ------------------------------------------------------------------ training
+    def on_after_batch_transfer(self, batch: dict[str, Any], dataloader_idx: int) -> dict[str, Any]:
+        # The degradation runs here, batched on the device, so data workers only crop HR.
+        batch["lr"] = self.degrade(batch["hr"])
+        return batch
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
+        lr = self._prepare_input(batch["lr"])
+        sr = self._compiled(lr) if self._compiled is not None else self.network(lr)
+        loss = self.loss(sr, batch["hr"])
+        self.log("train/loss", loss, prog_bar=True, batch_size=lr.shape[0])
+        return loss
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self.ema is not None:
+            self.ema.update(self.network)
+
+    # ------------------------------------------------------------------ evaluation
+    def _score_trackers(self) -> nn.ModuleDict:
+        names = [
+            f"{metric}{region}{method}"
+            for metric in METRIC_NAMES
+            for region in ("", "_brain")
+            for method in ("", "_bicubic")
+        ]
+        return nn.ModuleDict({name: MeanMetric() for name in names})
+
+    def score_batch(self, batch: dict[str, Any]) -> dict[str, Tensor]:
+        """Per-image scores of the model and of bicubic on the same pixels.
+
+        Returns a dict of ``(B,)`` tensors: ``psnr``, ``ssim``, ``psnr_bicubic``, ... and, when the
+        batch carries a ``mask``, the ``_brain`` variants (NaN where a slice's mask is empty).
+        """
+        hr, lr = batch["hr"], batch["lr"]
+        sr = self(lr)
+        baseline = upsample(lr, self.scale, "bicubic")
+        mask = batch.get("mask")
+        scores: dict[str, Tensor] = {}
+        for method, prediction in (("", sr), ("_bicubic", baseline)):
+            for region, region_mask in (("", None), ("_brain", mask)):
+                if region and region_mask is None:
+                    continue
+                kwargs = {"mask": region_mask, "border": self.border, "data_range": self.data_range}
+                scores[f"psnr{region}{method}"] = psnr(prediction, hr, **kwargs)
+                scores[f"ssim{region}{method}"] = ssim(prediction, hr, **kwargs)
+        batch["sr"], batch["bicubic"] = sr, baseline
+        return scores
+
+    def _evaluation_step(self, batch: dict[str, Any], trackers: nn.ModuleDict) -> None:
+        for name, values in self.score_batch(batch).items():
+            finite = values[torch.isfinite(values)]
+            if finite.numel():
+                trackers[name].update(finite)
+
+    def _log_scores(self, stage: str, trackers: nn.ModuleDict) -> dict[str, Tensor]:
+        values = {
+            name: tracker.compute() for name, tracker in trackers.items() if tracker.update_called
+        }
+        for metric in METRIC_NAMES:
+            for region in ("", "_brain"):
+                model, baseline = f"{metric}{region}", f"{metric}{region}_bicubic"
+                if model in values and baseline in values:
+                    values[f"{metric}{region}_gain"] = values[model] - values[baseline]
+        for name, value in values.items():
+            # Already reduced across processes by torchmetrics; no second sync.
+            self.log(f"{stage}/{name}", value, prog_bar=name in ("psnr", "psnr_gain"))
+        for tracker in trackers.values():
+            tracker.reset()
+        return values
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._evaluation_step(batch, self.val_scores)
+        every = int(self.hparams.images.get("every_n_epochs", 0))
+        if (
+            batch_idx == 0
+            and every
+            and self.current_epoch % every == 0
+            and not self.trainer.sanity_checking
+        ):
+            n = int(self.hparams.images.get("n_slices", 4))
+            log_panels(self.loggers, "val/images", batch, n, self.global_step)
+
+    def on_validation_epoch_end(self) -> None:
+        values = self._log_scores("val", self.val_scores)
+        if "psnr" in values and not self.trainer.sanity_checking:
+            self.val_psnr_best.update(values["psnr"])
+            self.log("val/psnr_best", self.val_psnr_best.compute())
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        self._evaluation_step(batch, self.test_scores)
+
+    def on_test_epoch_end(self) -> None:
+        self._log_scores("test", self.test_scores)
+
+    # ------------------------------------------------------------------ optimisation
+    def configure_optimizers(self) -> Any:
+        if self.hparams.optimizer is None:
+            raise ValueError("model.optimizer is not set; training needs an optimiser config")
+        optimizer = hydra.utils.instantiate(self.hparams.optimizer)(
+            params=self.network.parameters()
+        )
+        schedule = self.hparams.scheduler
+        if not schedule:
+            return optimizer
+        factory = hydra.utils.instantiate(schedule["scheduler"])
+        kwargs = {}
+        if "total_steps" in inspect.signature(factory).parameters:
+            kwargs["total_steps"] = int(self.trainer.estimated_stepping_batches)
+        scheduler = factory(optimizer, **kwargs)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {
+                "scheduler": scheduler,
+                "interval": schedule.get("interval", "step"),
+                "frequency": schedule.get("frequency", 1),
+            },
+        }

@@ -1,0 +1,25 @@
+"""Learning-rate schedules that need the run's total number of steps."""
+
+from __future__ import annotations
+
+import math
+
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LambdaLR
+
+
+def cosine(
+    optimizer: Optimizer, total_steps: int, warmup_steps: int = 0, min_factor: float = 0.0
+) -> LambdaLR:
+    """Linear warm-up then cosine decay to ``min_factor`` x the base rate at ``total_steps``.
+
+    ``total_steps`` is filled in by :class:`srmri.module.SRModule` from the trainer.
+    """
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+        return min_factor + (1.0 - min_factor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    return LambdaLR(optimizer, factor)

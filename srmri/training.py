@@ -1,0 +1,137 @@
+"""The training task behind ``train.py``: build everything from the config, fit, report.
+
+The entry point stays thin; this module holds the wiring: seeding, instantiating the datamodule,
+module, callbacks, loggers and trainer, fitting, validating the best checkpoint, printing the model
+next to bicubic, and always closing the loggers so sweeps never merge or lose W&B runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import hydra.utils
+import pytorch_lightning as pl
+from omegaconf import DictConfig
+from pytorch_lightning.callbacks import Callback, ModelCheckpoint
+from pytorch_lightning.loggers import Logger, WandbLogger
+from pytorch_lightning.utilities import rank_zero_only
+from rich.console import Console
+from rich.table import Table
+
+from srmri.config_tree import print_config
+from srmri.module import SRModule
+from srmri.plain import plain
+
+
+def instantiate_group(group: DictConfig | None) -> list[Any]:
+    """Instantiate every entry with a ``_target_`` of a config group (callbacks, loggers)."""
+    if not group:
+        return []
+    return [hydra.utils.instantiate(node) for node in group.values() if node and "_target_" in node]
+
+
+def build_module(cfg: DictConfig) -> SRModule:
+    """The LightningModule of ``cfg.model``, with the run's degradation and normalisation."""
+    return hydra.utils.instantiate(
+        cfg.model, degradation=cfg.degradation, normalisation=cfg.data.normalisation
+    )
+
+
+def best_checkpoint(callbacks: list[Callback]) -> str | None:
+    for callback in callbacks:
+        if isinstance(callback, ModelCheckpoint) and callback.best_model_path:
+            return callback.best_model_path
+    return None
+
+
+def wandb_run_dir(loggers: list[Logger]) -> str | None:
+    for logger in loggers:
+        if isinstance(logger, WandbLogger):
+            return str(Path(logger.experiment.dir).parent)
+    return None
+
+
+def close_loggers(loggers: list[Logger]) -> None:
+    for logger in loggers:
+        if isinstance(logger, WandbLogger):
+            import wandb
+
+            if wandb.run is not None:
+                wandb.finish()
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Fit ``cfg.model`` on ``cfg.data``; return the final validation metrics and the paths."""
+    output_dir = Path(cfg.paths.output_dir)
+    if cfg.get("print_config", True):
+        rank_zero_only(print_config)(cfg, output_dir / "config_tree.log")
+    pl.seed_everything(cfg.seed, workers=True)
+
+    datamodule = hydra.utils.instantiate(cfg.data)
+    module = build_module(cfg)
+    callbacks = instantiate_group(cfg.get("callbacks"))
+    loggers = instantiate_group(cfg.get("logger"))
+    trainer: pl.Trainer = hydra.utils.instantiate(
+        cfg.trainer, callbacks=callbacks, logger=loggers or False
+    )
+    try:
+        for logger in loggers:
+            logger.log_hyperparams(plain(cfg))
+        if module.trainable:
+            trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        best = best_checkpoint(callbacks)
+        results = trainer.validate(module, datamodule=datamodule, ckpt_path=best, verbose=False)
+        metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
+        if "val/psnr_best" not in metrics and "val/psnr" in metrics:
+            metrics["val/psnr_best"] = metrics["val/psnr"]
+        report = {
+            "metrics": metrics,
+            "best_checkpoint": best,
+            "wandb_run_dir": wandb_run_dir(loggers),
+            "output_dir": str(output_dir),
+        }
+        if trainer.is_global_zero:
+            write_json(output_dir / "metrics.json", report)
+            print_report(report)
+        return report
+    finally:
+        close_loggers(loggers)
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
+    tmp.replace(path)
+
+
+def print_report(report: dict[str, Any], console: Console | None = None) -> None:
+    """The end-of-run table: the model next to bicubic, whole slice and brain, and the paths."""
+    console = console or Console()
+    metrics = report["metrics"]
+    table = Table(title="Validation (best checkpoint)")
+    for column in ("metric", "region", "model", "bicubic", "gain"):
+        table.add_column(
+            column, justify="right" if column in ("model", "bicubic", "gain") else "left"
+        )
+    for metric, digits in (("psnr", 2), ("ssim", 4)):
+        for region, label in (("", "image"), ("_brain", "brain")):
+            model = metrics.get(f"val/{metric}{region}", math.nan)
+            baseline = metrics.get(f"val/{metric}{region}_bicubic", math.nan)
+            if math.isnan(model):
+                continue
+            unit = " dB" if metric == "psnr" else ""
+            table.add_row(
+                metric.upper() + unit,
+                label,
+                f"{model:.{digits}f}",
+                f"{baseline:.{digits}f}",
+                f"{model - baseline:+.{digits}f}",
+            )
+    console.print(table)
+    console.print(f"best checkpoint: {report['best_checkpoint'] or '(none: nothing to train)'}")
+    console.print(f"W&B run:         {report['wandb_run_dir'] or '(no W&B logger)'}")
+    console.print(f"run directory:   {report['output_dir']}")

@@ -1,0 +1,19 @@
+"""Train a super-resolution network: ``python train.py [overrides]`` (see README.md)."""
+
+from __future__ import annotations
+
+import hydra
+from omegaconf import DictConfig
+
+from srmri.training import train
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    report = train(cfg)
+    # The value a Hydra sweeper (e.g. Optuna) optimises.
+    return report["metrics"].get(cfg.get("optimized_metric", "val/psnr_best"))
+
+
+if __name__ == "__main__":
+    main()
