@@ -1,0 +1,182 @@
+import numpy as np
+import pytest
+import pytorch_lightning as pl
+import torch
+from skimage.metrics import structural_similarity
+from torch.utils.data import DataLoader, Dataset
+
+from srmri.degradation import Degradation
+from srmri.module import SRModule
+from tests import reference
+
+SCALE = 2
+
+
+def smooth_images(n: int, size: int, seed: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    noise = torch.rand(n, 1, size // 4, size // 4, generator=generator)
+    return torch.nn.functional.interpolate(noise, size=(size, size), mode="bilinear").clamp(0, 1)
+
+
+class Slices(Dataset):
+    def __init__(self, n: int, size: int, seed: int, with_mask: bool = True) -> None:
+        self.hr = smooth_images(n, size, seed)
+        self.with_mask = with_mask
+
+    def __len__(self) -> int:
+        return len(self.hr)
+
+    def __getitem__(self, i: int) -> dict:
+        item = {"hr": self.hr[i], "slice": i, "subject": "s", "view": "axial"}
+        if self.with_mask:
+            item["mask"] = self.hr[i] > 0.5
+        return item
+
+
+def tiny_module(**overrides) -> SRModule:
+    config = {
+        "network": {
+            "_target_": "srmri.models.wdsr.WDSRA",
+            "scale": SCALE,
+            "channels": 1,
+            "n_blocks": 2,
+            "n_feats": 8,
+            "expansion": 2,
+        },
+        "degradation": {"scale": SCALE, "preset": "seed"},
+        "normalisation": {"method": "percentile", "lower": 0.5, "upper": 99.5, "use_mask": True},
+        "optimizer": {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3},
+        "ema": {"enabled": True, "decay": 0.9},
+        "images": {"every_n_epochs": 0},
+        "name": "tiny",
+    }
+    config.update(overrides)
+    return SRModule(**config)
+
+
+def trainer(tmp_path, **kwargs) -> pl.Trainer:
+    defaults = {
+        "default_root_dir": tmp_path,
+        "accelerator": "cpu",
+        "max_steps": 5,
+        "logger": False,
+        "enable_checkpointing": False,
+        "enable_progress_bar": False,
+        "enable_model_summary": False,
+        "num_sanity_val_steps": 0,
+    }
+    defaults.update(kwargs)
+    return pl.Trainer(**defaults)
+
+
+def loader(n: int = 8, size: int = 32, seed: int = 0, batch_size: int = 4, **kwargs) -> DataLoader:
+    return DataLoader(Slices(n, size, seed, **kwargs), batch_size=batch_size)
+
+
+def test_validation_scores_model_and_bicubic_against_an_independent_computation(tmp_path):
+    module = tiny_module(ema={"enabled": False})
+    data = loader(n=4, size=48, seed=1)
+    logged = trainer(tmp_path).validate(module, data, verbose=False)[0]
+    hr = data.dataset.hr
+    lr = Degradation(scale=SCALE)(hr)
+    with torch.no_grad():
+        sr = module(lr)
+    bicubic = torch.nn.functional.interpolate(lr, scale_factor=SCALE, mode="bicubic")
+    for name, prediction in (("psnr", sr), ("psnr_bicubic", bicubic)):
+        expected = np.mean(
+            [reference.psnr(prediction[i, 0].numpy(), hr[i, 0].numpy()) for i in range(4)]
+        )
+        assert logged[f"val/{name}"] == pytest.approx(expected, abs=0.01)
+    ssim_expected = np.mean(
+        [
+            structural_similarity(
+                hr[i, 0].double().numpy(),
+                bicubic[i, 0].clamp(0, 1).double().numpy(),
+                data_range=1.0,
+                gaussian_weights=True,
+                sigma=1.5,
+                use_sample_covariance=False,
+            )
+            for i in range(4)
+        ]
+    )
+    assert logged["val/ssim_bicubic"] == pytest.approx(ssim_expected, abs=1e-4)
+    assert logged["val/psnr_gain"] == pytest.approx(logged["val/psnr"] - logged["val/psnr_bicubic"])
+    mask = hr > 0.5
+    brain = np.mean(
+        [
+            reference.psnr(bicubic[i, 0].numpy(), hr[i, 0].numpy(), mask[i, 0].numpy())
+            for i in range(4)
+        ]
+    )
+    assert logged["val/psnr_brain_bicubic"] == pytest.approx(brain, abs=0.01)
+
+
+def test_ema_is_what_validation_uses_and_it_differs_from_the_live_weights(tmp_path):
+    module = tiny_module()
+    start = [p.detach().clone() for p in module.network.parameters()]
+    trainer(tmp_path, max_steps=6).fit(module, loader())
+    live = list(module.network.parameters())
+    average = list(module.ema.average.parameters())
+    assert int(module.ema.updates) == 6
+    assert any(not torch.equal(a, s) for a, s in zip(average, start, strict=True))
+    assert any(not torch.allclose(a, p) for a, p in zip(average, live, strict=True))
+    lr = torch.rand(1, 1, 16, 16)
+    with torch.no_grad():
+        assert torch.equal(module(lr), module.ema.average(lr))
+        assert not torch.allclose(module(lr), module.network(lr))
+
+
+def test_checkpoint_reloads_safely_and_gives_identical_outputs(tmp_path):
+    module = tiny_module()
+    fit = trainer(tmp_path, max_steps=3)
+    fit.fit(module, loader())
+    path = tmp_path / "model.ckpt"
+    fit.save_checkpoint(path)
+    # Everything a checkpoint holds is plain data: loadable without unpickling code.
+    torch.load(path, weights_only=True, map_location="cpu")
+    restored = SRModule.load_from_checkpoint(path, map_location="cpu")
+    assert restored.scale == SCALE
+    assert restored.hparams.degradation == module.hparams.degradation
+    assert restored.hparams.normalisation["method"] == "percentile"
+    module.eval()
+    restored.eval()
+    lr = torch.rand(2, 1, 20, 24)
+    with torch.no_grad():
+        assert torch.equal(module(lr), restored(lr))
+
+
+@pytest.mark.parametrize("precision", ["bf16-mixed", "32-true"])
+def test_mixed_precision_and_channels_last_train_to_finite_scores(tmp_path, precision):
+    module = tiny_module(channels_last=True)
+    fit = trainer(tmp_path, max_steps=3, precision=precision, limit_val_batches=1)
+    fit.fit(module, loader(), loader(n=4, seed=2))
+    assert torch.isfinite(fit.callback_metrics["train/loss"])
+    assert torch.isfinite(fit.callback_metrics["val/psnr"])
+
+
+def test_losses_l2_and_l1_ssim_train(tmp_path):
+    for loss in ({"name": "l2"}, {"name": "l1_ssim", "ssim_weight": 0.5}):
+        fit = trainer(tmp_path, max_steps=2)
+        fit.fit(tiny_module(loss=loss), loader())
+        assert torch.isfinite(fit.callback_metrics["train/loss"])
+
+
+def test_scale_mismatch_between_network_and_degradation_is_refused():
+    with pytest.raises(ValueError, match="x2 differs from degradation scale x4"):
+        tiny_module(degradation={"scale": 4})
+
+
+@pytest.mark.slow
+def test_checkpoint_of_a_compiled_model_loads_uncompiled(tmp_path):
+    module = tiny_module(compile=True)
+    fit = trainer(tmp_path, max_steps=2)
+    fit.fit(module, loader(n=4))
+    path = tmp_path / "compiled.ckpt"
+    fit.save_checkpoint(path)
+    state = torch.load(path, weights_only=True)["state_dict"]
+    assert not any("_orig_mod" in key for key in state)
+    restored = SRModule.load_from_checkpoint(path, compile=False)
+    lr = torch.rand(1, 1, 16, 16)
+    with torch.no_grad():
+        assert torch.allclose(restored(lr), module(lr))
