@@ -145,16 +145,20 @@ def _read_state_dict(
 
 def _edsr_mean(state: Mapping[str, Tensor], source: str) -> Tensor:
     """The RGB mean in [0, 1] of EDSR-PyTorch's mean shifts, shape ``(1, 3, 1, 1)``."""
-    identity = torch.eye(3).view(3, 3, 1, 1)
     for name in ("sub_mean", "add_mean"):
-        weight = state[f"{name}.weight"].float()
-        if weight.shape != identity.shape or not torch.allclose(weight, identity):
+        weight = state[f"{name}.weight"]
+        identity = torch.eye(3, dtype=getattr(weight, "dtype", None)).view(3, 3, 1, 1)
+        if _shape(weight) != _shape(identity) or not torch.allclose(weight, identity):
             raise WeightImportError(
                 f"{source}: {name}.weight must be the 3x3 identity (rgb_std = 1), "
                 f"got shape {tuple(weight.shape)}"
             )
-    add_bias = state["add_mean.bias"].float()
-    if add_bias.shape != (3,) or not torch.allclose(state["sub_mean.bias"].float(), -add_bias):
+    add_bias, sub_bias = state["add_mean.bias"], state["sub_mean.bias"]
+    if (
+        _shape(add_bias) != (3,)
+        or _shape(sub_bias) != (3,)
+        or not torch.allclose(sub_bias, -add_bias)
+    ):
         raise WeightImportError(
             f"{source}: sub_mean.bias must be the negative of add_mean.bias, shape (3,)"
         )
