@@ -1,0 +1,29 @@
+"""srmri's networks: EDSR, WDSR-A, WDSR-B, interpolation baselines, and RGB weight import.
+
+Every network maps ``lr`` ``(B, C, h, w)`` in [0, 1] to ``sr`` ``(B, C, h * scale, w * scale)``
+and has the attributes ``scale`` and ``channels``.
+"""
+
+from srmri.models.edsr import EDSR
+from srmri.models.interpolation import Interpolation, upsample
+from srmri.models.transfer import (
+    GreyAsRGB,
+    WeightImportError,
+    build_network,
+    fold_to_grey,
+    load_pretrained,
+)
+from srmri.models.wdsr import WDSRA, WDSRB
+
+__all__ = [
+    "EDSR",
+    "WDSRA",
+    "WDSRB",
+    "GreyAsRGB",
+    "Interpolation",
+    "WeightImportError",
+    "build_network",
+    "fold_to_grey",
+    "load_pretrained",
+    "upsample",
+]
