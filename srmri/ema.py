@@ -26,7 +26,7 @@ class EMA(nn.Module):
         if not 0.0 <= decay < 1.0:
             raise ValueError(f"ema.decay must be in [0, 1), got {decay!r}")
         self.decay = decay
-        self.average = copy.deepcopy(network).requires_grad_(False).eval()
+        self.average = copy.deepcopy(network).requires_grad_(False)
         # The step count is a buffer so that it is checkpointed and resumed with the weights.
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
 

@@ -86,7 +86,11 @@ class SRModule(pl.LightningModule):
                 "name": name,
             }
         )
-        self.network = build_network(self.hparams.network, self.hparams.pretrained)
+        # The structure only: imported weights are read when a fresh fit starts (on_fit_start), so
+        # restoring a checkpoint never needs the original weight file.
+        self.network = build_network(
+            self.hparams.network, self.hparams.pretrained, load_weights=False
+        )
         self.degradation = Degradation(**self.hparams.degradation)
         if self.scale != self.degradation.scale:
             raise ValueError(
@@ -137,6 +141,19 @@ class SRModule(pl.LightningModule):
         return self.degradation(hr, generator)
 
     # ------------------------------------------------------------------ training
+    def on_fit_start(self) -> None:
+        # A resumed fit (ckpt_path) already restored trained weights; only a fresh fit imports.
+        if self.hparams.pretrained and self.trainer.ckpt_path is None:
+            self.load_pretrained_weights()
+
+    @torch.no_grad()
+    def load_pretrained_weights(self) -> None:
+        """Copy the imported RGB weights (``pretrained``) into the network and its EMA."""
+        imported = build_network(self.hparams.network, self.hparams.pretrained, load_weights=True)
+        self.network.load_state_dict(imported.state_dict())
+        if self.ema is not None:
+            self.ema.average.load_state_dict(imported.state_dict())
+
     def on_after_batch_transfer(self, batch: dict[str, Any], dataloader_idx: int) -> dict[str, Any]:
         # The degradation runs here, batched on the device, so data workers only crop HR.
         batch["lr"] = self.degrade(batch["hr"])
@@ -147,6 +164,9 @@ class SRModule(pl.LightningModule):
         sr = self._compiled(lr) if self._compiled is not None else self.network(lr)
         loss = self.loss(sr, batch["hr"])
         self.log("train/loss", loss, prog_bar=True, batch_size=lr.shape[0])
+        self.log(
+            "train/lr", self.trainer.optimizers[0].param_groups[0]["lr"], batch_size=lr.shape[0]
+        )
         return loss
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:

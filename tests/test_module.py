@@ -180,3 +180,39 @@ def test_checkpoint_of_a_compiled_model_loads_uncompiled(tmp_path):
     lr = torch.rand(1, 1, 16, 16)
     with torch.no_grad():
         assert torch.allclose(restored(lr), module(lr))
+
+
+def test_imported_weights_are_loaded_when_a_fresh_fit_starts(tmp_path):
+    from srmri.models import EDSR
+    from srmri.models.keymaps import edsr_pytorch_keys
+
+    network = {
+        "_target_": "srmri.models.EDSR",
+        "scale": SCALE,
+        "channels": 1,
+        "n_blocks": 1,
+        "n_feats": 8,
+    }
+    rgb = EDSR(scale=SCALE, channels=3, n_blocks=1, n_feats=8)
+    for parameter in rgb.parameters():
+        torch.nn.init.normal_(parameter, std=0.05)
+    # The file as EDSR-PyTorch writes it (0..255 range: biases x255) holds the same function.
+    ours = rgb.state_dict()
+    public = {
+        theirs: ours[mine] * (255.0 if mine.endswith("bias") else 1.0)
+        for theirs, mine in edsr_pytorch_keys(rgb).items()
+    }
+    path = tmp_path / "edsr_rgb.pt"
+    torch.save(public, path)
+    module = tiny_module(
+        network=network,
+        pretrained={"path": str(path), "format": "edsr_pytorch", "mode": "as_is"},
+        optimizer={"_target_": "torch.optim.SGD", "_partial_": True, "lr": 0.0},
+    )
+    before = module.network.network.conv_first.weight.detach().clone()
+    trainer(tmp_path, max_steps=1).fit(module, loader(n=4))
+    loaded = module.network.network.conv_first.weight.detach()
+    assert not torch.equal(before, loaded)
+    assert torch.allclose(loaded, rgb.conv_first.weight)
+    assert torch.allclose(module.network.network.conv_first.bias, rgb.conv_first.bias)
+    assert torch.allclose(module.ema.average.network.conv_first.weight, rgb.conv_first.weight)
