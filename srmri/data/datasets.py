@@ -52,15 +52,19 @@ class TrainPatches(Dataset):
     ) -> None:
         if len(table) == 0:
             raise ValueError("TrainPatches needs at least one slice")
-        self.images = [volume.image for volume in volumes]
-        self.masks = [volume.mask for volume in volumes] if with_mask else None
-        self.axes = [view_axis(view) for view in views]
+        axes = [view_axis(view) for view in views]
+        self.images = [[_slice_stack(volume.image, axis) for axis in axes] for volume in volumes]
+        self.masks = (
+            [[_slice_stack(volume.mask, axis) for axis in axes] for volume in volumes]
+            if with_mask
+            else None
+        )
         self.table = table
         self.patch_size = patch_size
         self.seed = seed
         self.augment = augment
         self.samples_per_epoch = samples_per_epoch
-        self._arrays: tuple[list[np.ndarray], list[np.ndarray] | None] | None = None
+        self._arrays: tuple[list, list | None] | None = None
 
     def __len__(self) -> int:
         return self.samples_per_epoch
@@ -69,11 +73,15 @@ class TrainPatches(Dataset):
         # Tensors travel to spawned workers through shared memory; numpy views of them would be copied.
         return {**self.__dict__, "_arrays": None}
 
-    def arrays(self) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
-        """Numpy views of the volumes (and masks), made once per process."""
+    def arrays(self) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]] | None]:
+        """Numpy views of the slice stacks ``[volume][view]``, made once per process."""
         if self._arrays is None:
-            masks = [m.numpy() for m in self.masks] if self.masks is not None else None
-            self._arrays = ([image.numpy() for image in self.images], masks)
+
+            def as_numpy(stacks: list[list[Tensor]]) -> list[list[np.ndarray]]:
+                return [[stack.numpy() for stack in per_view] for per_view in stacks]
+
+            masks = as_numpy(self.masks) if self.masks is not None else None
+            self._arrays = (as_numpy(self.images), masks)
         return self._arrays
 
     def __getitem__(self, key: int) -> dict[str, Tensor]:
@@ -100,10 +108,9 @@ class TrainPatches(Dataset):
             strict=True,
         )
         for i, (v, w, k, y, x, op) in enumerate(fields):
-            axis = self.axes[w]
-            hr[i, 0] = _dihedral(_patch(images[v], axis, k, y, x, p), op)
+            hr[i, 0] = _dihedral(images[v][w][k, y : y + p, x : x + p], op)
             if mask is not None:
-                mask[i, 0] = _dihedral(_patch(masks[v], axis, k, y, x, p), op)
+                mask[i, 0] = _dihedral(masks[v][w][k, y : y + p, x : x + p], op)
         batch = {"hr": torch.from_numpy(hr)}
         if mask is not None:
             batch["mask"] = torch.from_numpy(mask)
@@ -116,13 +123,15 @@ def _corner(u: np.ndarray, first: np.ndarray, last: np.ndarray, size: np.ndarray
     return np.clip(centre - p // 2, 0, size - p)
 
 
-def _patch(volume: np.ndarray, axis: int, k: int, y: int, x: int, p: int) -> np.ndarray:
-    """The ``(p, p)`` window at ``(y, x)`` of slice ``k`` along ``axis``: a view (as slice_of)."""
-    if axis == 0:
-        return volume[k, y : y + p, x : x + p]
-    if axis == 1:
-        return volume[y : y + p, k, x : x + p]
-    return volume[y : y + p, x : x + p, k]
+def _slice_stack(volume: Tensor, axis: int) -> Tensor:
+    """``(N, H, W)`` slices of an ``(X, Y, Z)`` volume along ``axis``, rows and columns as slice_of.
+
+    Axial slices of an ``(X, Y, Z)`` array are strided by Z elements and a patch copy would miss
+    the cache at every voxel, several times slower than the rest of the pipeline; they get a
+    contiguous copy. Coronal and sagittal slices have contiguous rows and stay views.
+    """
+    stack = volume.movedim(axis, 0)
+    return stack.contiguous() if stack.stride(-1) != 1 else stack
 
 
 def _dihedral(patch: np.ndarray, op: int) -> np.ndarray:
