@@ -42,7 +42,7 @@ class NiftiFolderSource:
     def __init__(
         self,
         root: str | Path,
-        patterns: Sequence[str] = ("**/*.nii.gz", "**/*.nii"),
+        patterns: Sequence[str] = ("**/*.nii*",),
         name_regex: str = r"(?P<subject>[^_]+)_(?P<contrast>[^_.]+)\.nii(\.gz)?",
         mask: str | None = None,
         fractions: Mapping[str, float] | None = None,

@@ -93,15 +93,15 @@ class MsdBrainSource:
                 f"data.source.download=true (needs network) or extract {TASK}.tar from "
                 f"http://medicaldecathlon.com into {self.root}"
             )
-        dataset = DecathlonDataset(
-            self.root,
-            TASK,
-            "training",
-            download=False,
-            val_frac=0.0,
-            cache_rate=0.0,
-            progress=False,
-        )
+        try:
+            dataset = DecathlonDataset(
+                self.root, TASK, "training", val_frac=0.0, cache_rate=0.0, progress=False
+            )
+        except (KeyError, ValueError) as error:
+            raise DataError(
+                f"{manifest}: not a valid Decathlon dataset.json ({error}); expected the file "
+                f"shipped in {TASK}.tar"
+            ) from error
         modalities = {
             name: int(index)
             for index, name in dataset.get_properties("modality")["modality"].items()
