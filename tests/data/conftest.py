@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -75,3 +76,36 @@ def snapshot() -> Callable[[Path], dict[str, int]]:
         return {str(p): p.stat().st_mtime_ns for p in sorted(root.rglob("*"))}
 
     return files
+
+
+MODALITIES = {"0": "FLAIR", "1": "T1w", "2": "t1gd", "3": "T2w"}
+
+
+@pytest.fixture
+def msd_root(tmp_path: Path) -> Path:
+    """A tiny Task01_BrainTumour folder: 4 cases of 4-D (X, Y, Z, 4) volumes."""
+    task = tmp_path / "msd" / "Task01_BrainTumour"
+    training = []
+    for case in range(1, 5):
+        name = f"BRATS_{case:03d}.nii.gz"
+        channels = np.stack(
+            [synthetic_brain((16, 18, 12), seed=10 * case + c)[0] for c in range(4)], -1
+        )
+        save_nifti(task / "imagesTr" / name, channels)
+        save_nifti(task / "labelsTr" / name, np.zeros((16, 18, 12), np.uint8))
+        training.append({"image": f"./imagesTr/{name}", "label": f"./labelsTr/{name}"})
+    manifest = {
+        "name": "BRATS",
+        "description": "tiny stand-in for the Decathlon brain tumour task",
+        "reference": "test",
+        "licence": "CC-BY-SA 4.0",
+        "tensorImageSize": "4D",
+        "modality": MODALITIES,
+        "labels": {"0": "background", "1": "edema"},
+        "numTraining": len(training),
+        "numTest": 0,
+        "training": training,
+        "test": [],
+    }
+    (task / "dataset.json").write_text(json.dumps(manifest))
+    return tmp_path / "msd"

@@ -1,41 +1,12 @@
 import json
 
+import nibabel as nib
 import numpy as np
 import pytest
 
 from srmri.data.records import NONZERO, DataError
 from srmri.data.source_msd import MsdBrainSource
 from srmri.data.volume import load_volume
-
-MODALITIES = {"0": "FLAIR", "1": "T1w", "2": "t1gd", "3": "T2w"}
-
-
-@pytest.fixture
-def msd_root(tmp_path, brain, nifti):
-    """A tiny Task01_BrainTumour folder: 4 cases of 4-D (X, Y, Z, 4) volumes."""
-    task = tmp_path / "msd" / "Task01_BrainTumour"
-    training = []
-    for case in range(1, 5):
-        name = f"BRATS_{case:03d}.nii.gz"
-        channels = np.stack([brain((16, 18, 12), seed=10 * case + c)[0] for c in range(4)], -1)
-        nifti(task / "imagesTr" / name, channels)
-        nifti(task / "labelsTr" / name, np.zeros((16, 18, 12), np.uint8))
-        training.append({"image": f"./imagesTr/{name}", "label": f"./labelsTr/{name}"})
-    manifest = {
-        "name": "BRATS",
-        "description": "tiny stand-in for the Decathlon brain tumour task",
-        "reference": "test",
-        "licence": "CC-BY-SA 4.0",
-        "tensorImageSize": "4D",
-        "modality": MODALITIES,
-        "labels": {"0": "background", "1": "edema"},
-        "numTraining": len(training),
-        "numTest": 0,
-        "training": training,
-        "test": [],
-    }
-    (task / "dataset.json").write_text(json.dumps(manifest))
-    return tmp_path / "msd"
 
 
 def test_one_record_per_case_and_contrast_reading_its_channel(msd_root):
@@ -47,7 +18,7 @@ def test_one_record_per_case_and_contrast_reading_its_channel(msd_root):
     ]
     assert len(records) == 8 and all(r.mask == NONZERO for r in records)
     volume = load_volume(records[1], {"method": "minmax", "use_mask": False})
-    raw = np.asarray(__import__("nibabel").load(records[1].image).dataobj)[..., 3]
+    raw = np.asarray(nib.load(records[1].image).dataobj)[..., 3]
     np.testing.assert_allclose(volume.image.numpy(), (raw - raw.min()) / np.ptp(raw), atol=1e-6)
     assert np.array_equal(volume.mask.numpy(), raw > 0)
     splits = source.splits()
