@@ -1,3 +1,4 @@
+import json
 from types import SimpleNamespace
 
 import nibabel as nib
@@ -250,3 +251,48 @@ def test_volumes_smaller_than_the_patch_and_empty_slices_are_errors(make_folder)
         DataError, match=r"no training slice has a foreground fraction >= min_foreground=1.0"
     ):
         _datamodule(root, min_foreground=1.0).train_dataloader()
+
+
+class _RankRecorder(_Recorder):
+    """Writes what each rank saw to ``folder/rank{r}.json`` (ranks run in other processes)."""
+
+    def __init__(self, folder) -> None:
+        super().__init__()
+        self.folder = folder
+        self.val_slices: list[tuple] = []
+
+    def validation_step(self, batch, batch_idx):
+        keys = zip(batch["subject"], batch["view"], batch["slice"].tolist(), strict=True)
+        self.val_slices += [list(key) for key in keys]
+
+    def on_train_end(self) -> None:
+        hr = torch.cat(self.train_batches[0]).flatten(1)
+        record = {"train": hr.sum(1).tolist(), "val": self.val_slices}
+        (self.folder / f"rank{self.global_rank}.json").write_text(json.dumps(record))
+
+
+@pytest.mark.slow
+def test_real_ddp_run_shards_train_samples_and_eval_slices(make_folder, tmp_path):
+    root = make_folder(subjects=4, contrasts=("T1",))
+    dm = _datamodule(root, views=["axial", "sagittal"], samples_per_epoch=40, batch_size=4)
+    trainer = pl.Trainer(
+        max_epochs=1,
+        accelerator="cpu",
+        devices=2,
+        strategy="ddp_fork",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        use_distributed_sampler=False,
+        num_sanity_val_steps=0,
+        default_root_dir=tmp_path,
+    )
+    trainer.fit(_RankRecorder(tmp_path), datamodule=dm)
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    reference = _epoch(_datamodule(root, views=["axial", "sagittal"], samples_per_epoch=40), 0)
+    train = sorted(ranks[0]["train"] + ranks[1]["train"])
+    assert len(ranks[0]["train"]) == len(ranks[1]["train"]) == 20
+    assert train == pytest.approx(sorted(reference.flatten(1).sum(1).tolist()), rel=1e-6)
+    seen = [tuple(key) for rank in ranks for key in rank["val"]]
+    assert len(seen) == len(set(seen)) == len(dm.table("val"))
