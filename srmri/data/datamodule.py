@@ -14,6 +14,10 @@ columns dropped); one batch holds slices of one view and shape; ``slice`` indexe
 volume as returned by :meth:`SRDataModule.volumes`. ``mask`` is present only when every volume of
 the source has a brain mask.
 
+Volumes stay in memory as float32 (4 bytes per voxel, plus 1 per mask voxel); training volumes are
+held once more as contiguous axial slice stacks when ``axial`` is among the views (see
+:class:`~srmri.data.datasets.TrainPatches`).
+
 Distributed runs (with ``use_distributed_sampler=False``) are sharded here: each rank draws
 disjoint training samples, and every validation / test slice goes to exactly one rank.
 """
@@ -144,8 +148,6 @@ class SRDataModule(pl.LightningDataModule):
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         if self._splits is None:
             splits = self.source.splits()
-            if not splits.get("train"):
-                raise DataError(f"source {type(self.source).__name__} gave no training volume")
             self._splits = {name: list(splits.get(name, [])) for name in SPLITS}
         return self._splits[split]
 
@@ -179,6 +181,8 @@ class SRDataModule(pl.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         volumes = self.volumes("train")
+        if not volumes:
+            raise DataError(f"source {type(self.source).__name__} gave no training volume")
         self._check_patch_fits(volumes)
         table = self.table("train")
         if len(table) == 0:

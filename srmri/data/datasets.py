@@ -117,7 +117,9 @@ class TrainPatches(Dataset):
         return batch
 
 
-def _corner(u: np.ndarray, first: np.ndarray, last: np.ndarray, size: np.ndarray, p: int):
+def _corner(
+    u: np.ndarray, first: np.ndarray, last: np.ndarray, size: np.ndarray, p: int
+) -> np.ndarray:
     """Patch start whose centre is uniform in ``[first, last]``, shifted inside ``[0, size - p]``."""
     centre = first + np.minimum((u * (last - first + 1)).astype(np.int64), last - first)
     return np.clip(centre - p // 2, 0, size - p)

@@ -70,6 +70,8 @@ def fixed_split(
 ) -> dict[str, list[str]]:
     """Use the given subject lists; subjects listed in none of them are left out (and logged).
 
+    Lists may be empty, e.g. ``{test: [...]}`` alone to evaluate a trained model on a folder.
+
     Raises:
         DataError: on an unknown split name, a subject listed twice or a subject not found in ``where``.
     """
@@ -88,8 +90,6 @@ def fixed_split(
             if subject not in available:
                 raise DataError(f"fixed split: subject {subject!r} ({name}) not found in {where}")
             seen[subject] = name
-    if not split["train"]:
-        raise DataError("fixed split: the train list is empty")
     unused = sorted(available - set(seen))
     if unused:
         log.warning("fixed split leaves out %d subject(s) of %s: %s", len(unused), where, unused)

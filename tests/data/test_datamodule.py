@@ -271,7 +271,6 @@ class _RankRecorder(_Recorder):
         (self.folder / f"rank{self.global_rank}.json").write_text(json.dumps(record))
 
 
-@pytest.mark.slow
 def test_real_ddp_run_shards_train_samples_and_eval_slices(make_folder, tmp_path):
     root = make_folder(subjects=4, contrasts=("T1",))
     dm = _datamodule(root, views=["axial", "sagittal"], samples_per_epoch=40, batch_size=4)
@@ -296,3 +295,13 @@ def test_real_ddp_run_shards_train_samples_and_eval_slices(make_folder, tmp_path
     assert train == pytest.approx(sorted(reference.flatten(1).sum(1).tolist()), rel=1e-6)
     seen = [tuple(key) for rank in ranks for key in rank["val"]]
     assert len(seen) == len(set(seen)) == len(dm.table("val"))
+
+
+def test_evaluation_only_folder_has_test_slices_and_no_training(make_folder):
+    root = make_folder(subjects=3, contrasts=("T1",))
+    source = NiftiFolderSource(root, patterns=["*.nii.gz"], fixed={"test": ["sub00", "sub02"]})
+    dm = SRDataModule(source, patch_size=24)
+    assert [r.subject for r in dm.records("test")] == ["sub00", "sub02"]
+    assert sum(len(batch["subject"]) for batch in dm.test_dataloader()) == 2 * SHAPE[2]
+    with pytest.raises(DataError, match="gave no training volume"):
+        dm.train_dataloader()
