@@ -1,0 +1,123 @@
+"""Data-pipeline throughput: HR/LR training pairs per second delivered to the model.
+
+Builds the default MNI152 datamodule with 96 x 96 HR patches at x2, iterates its training
+DataLoader and degrades every collated batch with :class:`srmri.degradation.Degradation` (on the
+GPU when there is one, after the host-to-device copy), which is the work done before a model sees
+a batch. Reports steady-state pairs/s (warm-up batches excluded) for several worker counts and
+updates the ``data_pipeline`` section of ``benchmarks/RESULTS.md``.
+
+    python benchmarks/data_pipeline.py            # full run (about a minute)
+    python benchmarks/data_pipeline.py --smoke    # a few batches per setting; writes nothing
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.results import machine_line, markdown_table, update_section
+from srmri.data import Mni152Source, SRDataModule
+from srmri.degradation import Degradation
+
+TARGET = 10_000
+SCALE = 2
+PATCH = 96
+
+
+def measure(
+    source: Mni152Source,
+    num_workers: int,
+    batch_size: int,
+    warmup: int,
+    seconds: float,
+    batches: int,
+) -> float:
+    """Steady-state pairs/s of one setting: after ``warmup`` batches, for ``seconds`` or ``batches``."""
+    dm = SRDataModule(
+        source,
+        scale=SCALE,
+        views=["axial"],
+        patch_size=PATCH,
+        batch_size=batch_size,
+        num_workers=num_workers,
+        samples_per_epoch=batch_size * (warmup + batches + 100_000),
+        pin_memory=torch.cuda.is_available(),
+    )
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    degradation = Degradation(SCALE)
+    loader = iter(dm.train_dataloader())
+    for _ in range(warmup):
+        degradation(next(loader)["hr"].to(device, non_blocking=True))
+    _sync(device)
+    pairs, start = 0, time.perf_counter()
+    for _ in range(batches):
+        lr = degradation(next(loader)["hr"].to(device, non_blocking=True))
+        pairs += lr.shape[0]
+        if time.perf_counter() - start > seconds:
+            break
+    _sync(device)
+    return pairs / (time.perf_counter() - start)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def main(argv: list[str] | None = None) -> dict[tuple[int, int], float]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--smoke", action="store_true", help="two settings, a few batches each; write nothing"
+    )
+    parser.add_argument(
+        "--cache-dir", default="~/.cache/srmri", help="where the template is written"
+    )
+    parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per setting")
+    parser.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 64, 128])
+    args = parser.parse_args(argv)
+    source = Mni152Source(args.cache_dir)
+    source.prepare()
+    warmup, batches = (1, 2) if args.smoke else (10, 1_000_000)
+    settings = [(w, b) for w in args.workers for b in args.batch_sizes]
+    if args.smoke:
+        settings = [(0, 64), (1, 64)]
+    results = {}
+    for workers, batch_size in settings:
+        rate = measure(source, workers, batch_size, warmup, args.seconds, batches)
+        results[workers, batch_size] = rate
+        print(f"workers={workers} batch={batch_size}: {rate:,.0f} pairs/s", flush=True)
+    best = max(results, key=results.get)
+    print(
+        f"best: {results[best]:,.0f} pairs/s (workers={best[0]}, batch={best[1]}); target {TARGET:,}"
+    )
+    if not args.smoke:
+        _write(results, best)
+    return results
+
+
+def _write(results: dict[tuple[int, int], float], best: tuple[int, int]) -> None:
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "the CPU"
+    rows = [[w, b, f"{rate:,.0f}"] for (w, b), rate in sorted(results.items())]
+    verdict = "meets" if results[best] >= TARGET else "misses"
+    body = (
+        f"{machine_line()}\n\n"
+        f"MNI152 demo source, {PATCH} x {PATCH} HR patches from axial slices with dihedral "
+        f"augmentation, x{SCALE} LR made from each collated batch by `Degradation({SCALE})` "
+        f"(`seed` preset) on {device}. Steady state, warm-up excluded.\n\n"
+        + markdown_table(["DataLoader workers", "batch size", "pairs/s"], rows)
+        + f"\n\nBest: **{results[best]:,.0f} pairs/s** (workers={best[0]}, batch={best[1]}), "
+        f"which {verdict} the target of {TARGET:,} pairs/s.\n\n"
+        "Rerun: `python benchmarks/data_pipeline.py`."
+    )
+    update_section("data_pipeline", "Data pipeline: training pairs per second", body)
+
+
+if __name__ == "__main__":
+    main()

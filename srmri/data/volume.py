@@ -1,0 +1,200 @@
+"""Loading one volume into the normalised, RAS-oriented grid, and slicing it along a view.
+
+Axis convention: after loading, a volume is ``(X, Y, Z)`` in RAS orientation, i.e. X runs left ->
+right, Y posterior -> anterior, Z inferior -> superior, whatever orientation the file was stored in.
+A view names the axis that is held fixed:
+
+========  ==========  ==================  =====================
+view      fixed axis  slice_of(...)       2-D slice ``(H, W)``
+========  ==========  ==================  =====================
+axial     Z (2)       ``image[:, :, k]``  ``(X, Y)``
+coronal   Y (1)       ``image[:, k, :]``  ``(X, Z)``
+sagittal  X (0)       ``image[k, :, :]``  ``(Y, Z)``
+========  ==========  ==================  =====================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import nibabel as nib
+import numpy as np
+import torch
+from monai.data import MetaTensor
+from monai.transforms import EnsureChannelFirstd, LoadImaged, Orientationd
+from torch import Tensor
+
+from srmri.data.normalisation import intensity_window, normalisation_config, normalise
+from srmri.data.records import NONZERO, DataError, VolumeRecord
+
+VIEWS = ("axial", "coronal", "sagittal")
+VIEW_AXIS = {"axial": 2, "coronal": 1, "sagittal": 0}
+AFFINE_TOLERANCE_MM = 1e-2
+
+
+@dataclass
+class Volume:
+    """A loaded volume, ready to slice.
+
+    Attributes:
+        record: where it came from.
+        image: ``(X, Y, Z)`` float32 in [0, 1], RAS-oriented.
+        mask: ``(X, Y, Z)`` bool brain mask on the same grid, or None.
+        affine: 4x4 voxel -> world (mm) matrix of the RAS-oriented grid (of the slab, if any).
+        window: ``(lo, hi)`` given to :func:`normalise`; :func:`denormalise` restores intensities.
+    """
+
+    record: VolumeRecord
+    image: Tensor
+    mask: Tensor | None
+    affine: np.ndarray
+    window: tuple[float, float]
+
+
+def view_axis(view: str) -> int:
+    """The axis of ``(X, Y, Z)`` that a view holds fixed."""
+    if view not in VIEW_AXIS:
+        raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
+    return VIEW_AXIS[view]
+
+
+def num_slices(shape: tuple[int, int, int], view: str) -> int:
+    """Number of slices of a volume of ``shape`` ``(X, Y, Z)`` along ``view``."""
+    return int(shape[view_axis(view)])
+
+
+def slice_shape(shape: tuple[int, int, int], view: str) -> tuple[int, int]:
+    """``(H, W)`` of the slices of a volume of ``shape`` along ``view``."""
+    axis = view_axis(view)
+    height, width = (size for i, size in enumerate(shape) if i != axis)
+    return height, width
+
+
+def slice_of(image: Tensor | np.ndarray, view: str, index: int) -> Tensor | np.ndarray:
+    """The 2-D slice ``(H, W)`` of an ``(X, Y, Z)`` volume (see the module table); a view, no copy."""
+    axis = view_axis(view)
+    if not 0 <= index < image.shape[axis]:
+        raise IndexError(
+            f"{view} slice {index} is outside 0..{image.shape[axis] - 1} of a volume {tuple(image.shape)}"
+        )
+    key = [slice(None)] * 3
+    key[axis] = index
+    return image[tuple(key)]
+
+
+def load_volume(record: VolumeRecord, normalisation: Mapping | None = None) -> Volume:
+    """Load, orient to RAS, check and normalise one record (MONAI dictionary transforms).
+
+    The intensity window is computed on the whole volume (inside the mask when the config asks for
+    it and a mask exists) before any slab is cut out, so every block of one volume shares one window.
+
+    Raises:
+        FileNotFoundError: the image or mask file does not exist.
+        DataError: the file is not a 3-D volume (or lacks the record's channel), has NaN/Inf voxels,
+            a mask of another shape or grid, an empty mask, or a constant image.
+    """
+    config = normalisation_config(normalisation)
+    _check_header(record)
+    raw = _load_ras(record.image)
+    image = raw.as_tensor()[record.channel if record.channel is not None else 0]
+    bad = int((~torch.isfinite(image)).sum())
+    if bad:
+        raise DataError(f"{record.name}: {bad} NaN/Inf voxels; expected finite intensities")
+    affine = raw.affine.numpy()
+    mask = _load_mask(record, image, affine)
+    try:
+        lo, hi = intensity_window(
+            image,
+            mask if config["use_mask"] else None,
+            config["method"],
+            config["lower"],
+            config["upper"],
+        )
+        image = normalise(image, lo, hi)
+    except ValueError as error:
+        raise DataError(f"{record.name}: cannot normalise intensities: {error}") from error
+    return _crop_slab(Volume(record, image.float().contiguous(), mask, affine, (lo, hi)))
+
+
+def _check_header(record: VolumeRecord) -> None:
+    """Cheap checks on the NIfTI headers before any voxel is read."""
+    shape = _header_shape(record.image, "image")
+    if record.channel is None and len(shape) != 3:
+        raise DataError(
+            f"{record.image}: expected a 3-D volume, got shape {shape}; 4-D files are read only by "
+            "sources that name a channel (msd_brain)"
+        )
+    if record.channel is not None and (len(shape) != 4 or not 0 <= record.channel < shape[3]):
+        raise DataError(
+            f"{record.image}: expected a 4-D volume with channel {record.channel}, got shape {shape}"
+        )
+    if record.mask is not None and record.mask != NONZERO:
+        mask_shape = _header_shape(record.mask, "mask")
+        if mask_shape != shape[:3]:
+            raise DataError(
+                f"{record.mask}: mask shape {mask_shape} differs from image {record.image} "
+                f"shape {shape[:3]}; expected the same voxel grid"
+            )
+
+
+def _header_shape(path, role: str) -> tuple[int, ...]:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: {role} file not found")
+    try:
+        shape = tuple(int(n) for n in nib.load(path).shape)
+    except Exception as error:
+        raise DataError(f"{path}: cannot read {role} as NIfTI ({error})") from error
+    # Trailing singleton axes (X, Y, Z, 1) are common in exported 3-D volumes.
+    while len(shape) > 3 and shape[-1] == 1:
+        shape = shape[:-1]
+    return shape
+
+
+def _load_ras(path) -> MetaTensor:
+    """``(C, X, Y, Z)`` float32 MetaTensor in RAS orientation."""
+    data = {"image": str(path)}
+    try:
+        data = LoadImaged("image", image_only=True, dtype=np.float32)(data)
+        data = EnsureChannelFirstd("image")(data)
+        data = Orientationd("image", axcodes="RAS", labels=None)(data)
+    except Exception as error:
+        raise DataError(f"{path}: cannot read as a NIfTI volume ({error})") from error
+    return data["image"]
+
+
+def _load_mask(record: VolumeRecord, image: Tensor, affine: np.ndarray) -> Tensor | None:
+    if record.mask is None:
+        return None
+    if record.mask == NONZERO:
+        mask = image > 0
+        if not mask.any():
+            raise DataError(f"{record.name}: mask 'nonzero' is empty; the image has no voxel > 0")
+        return mask
+    raw = _load_ras(record.mask)
+    if not np.allclose(raw.affine.numpy(), affine, atol=AFFINE_TOLERANCE_MM):
+        raise DataError(
+            f"{record.mask}: mask grid (affine) differs from image {record.image}; "
+            "expected a mask on the image's voxel grid"
+        )
+    mask = raw[0].as_tensor() > 0
+    if not mask.any():
+        raise DataError(f"{record.mask}: brain mask is empty; expected some voxels > 0")
+    return mask
+
+
+def _crop_slab(volume: Volume) -> Volume:
+    slab, image = volume.record.slab, volume.image
+    if slab is None:
+        return volume
+    if slab.stop > image.shape[slab.axis]:
+        raise DataError(
+            f"{volume.record.name}: slab ends beyond the volume's {image.shape[slab.axis]} voxels"
+        )
+    block = [slice(None)] * 3
+    block[slab.axis] = slice(slab.start, slab.stop)
+    affine = volume.affine.copy()
+    # The block's voxel 0 sits `start` voxels along the axis from the volume's voxel 0.
+    affine[:3, 3] += affine[:3, slab.axis] * slab.start
+    mask = volume.mask[tuple(block)].contiguous() if volume.mask is not None else None
+    return Volume(volume.record, image[tuple(block)].contiguous(), mask, affine, volume.window)
