@@ -95,7 +95,11 @@ def gaussian_blur(image: Tensor, size: int, sigma: float) -> Tensor:
 
 
 def bicubic_resize(image: Tensor, size: tuple[int, int], antialias: bool) -> Tensor:
-    """Bicubic resampling (a = -0.75, pixel-centre convention) of ``(B, C, H, W)`` to ``size``."""
+    """Bicubic resampling of ``(B, C, H, W)`` to ``size``, pixel-centre convention.
+
+    With ``antialias`` (downscaling) torch follows PIL: Keys' kernel with a = -0.5, stretched by
+    the scale; without it, the 4-tap kernel with a = -0.75 that OpenCV's ``INTER_CUBIC`` uses.
+    """
     return F.interpolate(image, size=size, mode="bicubic", align_corners=False, antialias=antialias)
 
 
