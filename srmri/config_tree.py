@@ -16,7 +16,8 @@ FIRST = ("data", "degradation", "model", "trainer", "callbacks", "logger", "path
 def config_tree(cfg: DictConfig, first: Sequence[str] = FIRST) -> rich.tree.Tree:
     """A tree with one branch per top-level key, the main groups first, values resolved."""
     tree = rich.tree.Tree("config", style="dim", guide_style="dim")
-    keys = [k for k in first if k in cfg] + [k for k in cfg if k not in first]
+    # The hydra node is Hydra's own (saved under .hydra/ in the run directory).
+    keys = [k for k in first if k in cfg] + [k for k in cfg if k not in first and k != "hydra"]
     for key in keys:
         branch = tree.add(str(key), style="bold")
         node = cfg[key]

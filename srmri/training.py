@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ from rich.table import Table
 from srmri.config_tree import print_config
 from srmri.module import SRModule
 from srmri.plain import plain
+
+# The degradation deliberately lives in SRModule.on_after_batch_transfer (it is part of the model's
+# checkpointed definition), so Lightning's notice that the module's hook wins is expected.
+warnings.filterwarnings("ignore", message=".*overridden `on_after_batch_transfer`.*")
 
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:
@@ -78,8 +83,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         cfg.trainer, callbacks=callbacks, logger=loggers or False
     )
     try:
+        run_config = plain({key: cfg[key] for key in cfg if key != "hydra"})
         for logger in loggers:
-            logger.log_hyperparams(plain(cfg))
+            logger.log_hyperparams(run_config)
         if module.trainable:
             trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
         best = best_checkpoint(callbacks)

@@ -1,0 +1,54 @@
+"""Shared test settings: no network, no writes to the user's home, tiny Hydra configs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Offline W&B and a private cache for every test (and every subprocess a test starts).
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("WANDB_SILENT", "true")
+
+# Small enough that a whole train -> validate -> checkpoint run takes seconds on 2 CPU cores.
+TINY_NETWORK = ["model.network.n_blocks=1", "model.network.n_feats=8", "model.network.expansion=2"]
+TINY_RUN = [
+    "data.samples_per_epoch=32",
+    "data.batch_size=4",
+    "data.patch_size=24",
+    "data.eval_batch_size=4",
+    "trainer.max_epochs=1",
+    "trainer.limit_val_batches=2",
+    "trainer.enable_progress_bar=false",
+    "model.images.every_n_epochs=1",
+    "model.images.n_slices=2",
+]
+TINY_TRAIN = TINY_NETWORK + TINY_RUN
+
+
+@pytest.fixture(scope="session", autouse=True)
+def srmri_cache(tmp_path_factory) -> Path:
+    """One cache (MNI152 NIfTI files) for the whole session, outside the user's home."""
+    cache = Path(os.environ.get("SRMRI_CACHE_DIR") or tmp_path_factory.mktemp("srmri-cache"))
+    os.environ["SRMRI_CACHE_DIR"] = str(cache)
+    return cache
+
+
+def compose_config(config_name: str, overrides: list[str], output_dir: Path):
+    """Compose ``conf/<config_name>.yaml`` as the command line would, with a set Hydra context."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import open_dict
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose(config_name=config_name, overrides=overrides, return_hydra_config=True)
+    with open_dict(cfg):
+        cfg.hydra.runtime.output_dir = str(output_dir)
+        cfg.paths.log_dir = str(output_dir.parent / "logs")
+    HydraConfig.instance().set_config(cfg)
+    return cfg
