@@ -47,6 +47,7 @@ def test_ckpt_path_continues_the_step_count(compose_train, tmp_path):
     assert first["metrics"]["val/psnr"] != float(rows[-1]["val/psnr"])
 
 
+@pytest.mark.slow
 def test_csv_logger_records_the_validation_without_wandb(compose_train, tmp_path):
     report = train(compose_train(*QUICK, "trainer.max_steps=2"))
     run = tmp_path / "run"
@@ -58,6 +59,7 @@ def test_csv_logger_records_the_validation_without_wandb(compose_train, tmp_path
     assert json.loads((run / "metrics.json").read_text())["metrics"] == report["metrics"]
 
 
+@pytest.mark.slow
 def test_fast_dev_run_runs_the_pipeline_and_writes_no_checkpoint(compose_train, tmp_path):
     report = train(compose_train(*TINY, "debug=fast_dev_run", "print_config=false"))
     assert report["best_checkpoint"] is None and report["wandb_run_dir"] is None
