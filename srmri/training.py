@@ -22,6 +22,7 @@ from pytorch_lightning.utilities import rank_zero_only
 from rich.console import Console
 from rich.table import Table
 
+from srmri.config_check import check_config, check_launch
 from srmri.config_tree import print_config
 from srmri.module import SRModule
 from srmri.plain import plain
@@ -59,17 +60,19 @@ def wandb_run_dir(loggers: list[Logger]) -> str | None:
     return None
 
 
-def close_loggers(loggers: list[Logger]) -> None:
+def close_loggers(loggers: list[Logger], exit_code: int = 0) -> None:
+    """Finish the W&B run; a non-zero ``exit_code`` marks it failed in the dashboard."""
     for logger in loggers:
         if isinstance(logger, WandbLogger):
             import wandb
 
             if wandb.run is not None:
-                wandb.finish()
+                wandb.finish(exit_code=exit_code)
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Fit ``cfg.model`` on ``cfg.data``; return the final validation metrics and the paths."""
+    check_config(cfg)
     output_dir = Path(cfg.paths.output_dir)
     if cfg.get("print_config", True):
         rank_zero_only(print_config)(cfg, output_dir / "config_tree.log")
@@ -82,6 +85,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     trainer: pl.Trainer = hydra.utils.instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers or False
     )
+    check_launch(trainer)
     try:
         run_config = plain({key: cfg[key] for key in cfg if key != "hydra"})
         for logger in loggers:
@@ -96,13 +100,17 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         report = {
             "metrics": metrics,
             "best_checkpoint": best,
-            "wandb_run_dir": wandb_run_dir(loggers),
+            # Other ranks hold no W&B run (Lightning gives them a stand-in).
+            "wandb_run_dir": wandb_run_dir(loggers) if trainer.is_global_zero else None,
             "output_dir": str(output_dir),
         }
         if trainer.is_global_zero:
             write_json(output_dir / "metrics.json", report)
             print_report(report)
         return report
+    except BaseException:
+        close_loggers(loggers, exit_code=1)
+        raise
     finally:
         close_loggers(loggers)
 
