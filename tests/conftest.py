@@ -37,18 +37,22 @@ def srmri_cache(tmp_path_factory) -> Path:
     return cache
 
 
-def compose_config(config_name: str, overrides: list[str], output_dir: Path):
-    """Compose ``conf/<config_name>.yaml`` as the command line would, with a set Hydra context."""
+def compose_config(config_name: str, overrides: list[str], output_dir: Path, name: str = "demo"):
+    """Compose ``conf/<config_name>.yaml`` as the command line would, outside a Hydra run.
+
+    There is no Hydra run directory or experiment choice to read, so both are given.
+    """
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
-    from hydra.core.hydra_config import HydraConfig
-    from omegaconf import open_dict
 
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose(config_name=config_name, overrides=overrides, return_hydra_config=True)
-    with open_dict(cfg):
-        cfg.hydra.runtime.output_dir = str(output_dir)
-        cfg.paths.log_dir = str(output_dir.parent / "logs")
-    HydraConfig.instance().set_config(cfg)
-    return cfg
+        return compose(
+            config_name=config_name,
+            overrides=[
+                f"paths.output_dir={output_dir}",
+                f"paths.log_dir={output_dir.parent / 'logs'}",
+                f"experiment_name={name}",
+                *overrides,
+            ],
+        )

@@ -5,6 +5,7 @@ import math
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,7 +13,7 @@ import torch
 from srmri.module import SRModule
 from srmri.training import train
 from tests.conftest import ROOT, TINY_RUN, TINY_TRAIN, compose_config
-from tests.wandb_files import read_offline_run
+from tests.wandb_offline import read_run
 
 LOGGED = ("val/psnr", "val/psnr_bicubic", "val/psnr_gain", "val/ssim", "val/psnr_brain")
 
@@ -38,13 +39,14 @@ def test_train_writes_a_loadable_checkpoint_metrics_and_wandb_offline_run(tmp_pa
 
     wandb_dir = report["wandb_run_dir"]
     assert wandb_dir and wandb_dir.startswith(str(run_dir / "wandb" / "offline-run-"))
-    run = read_offline_run(wandb_dir)
-    logged = {key for row in run["history"] for key in row}
+    run = read_run(Path(wandb_dir))
+    assert run.exit_code == 0 and run.group == "demo"
+    logged = {key for row in run.history for key in row}
     assert set(LOGGED) <= logged
     assert "val/images" in {key.split("/_type")[0] for key in logged if key.endswith("_type")}
-    history_psnr = [row["val/psnr"] for row in run["history"] if "val/psnr" in row]
+    history_psnr = [row["val/psnr"] for row in run.history if "val/psnr" in row]
     assert history_psnr[-1] == pytest.approx(metrics["val/psnr"], abs=1e-4)
-    assert run["config"]["data"]["scale"] == 2
+    assert run.config["data"]["scale"] == 2
 
     printed = capsys.readouterr().out
     assert "bicubic" in printed and "best checkpoint:" in printed and "W&B run:" in printed

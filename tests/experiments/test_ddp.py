@@ -16,7 +16,7 @@ from omegaconf import OmegaConf
 from srmri.config_check import check_launch
 from srmri.module import SRModule
 from tests.experiments.conftest import CONF, ROOT, TINY
-from tests.experiments.wandb_offline import read_run
+from tests.wandb_offline import read_run
 
 SAMPLES, BATCH, RANKS = 32, 4, 2  # TINY's samples per epoch and batch size; ddp_sim's processes
 

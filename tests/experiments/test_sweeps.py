@@ -23,7 +23,7 @@ from srmri.sweeps import (
     write_summary,
 )
 from tests.experiments.conftest import CONF, TINY
-from tests.experiments.wandb_offline import read_run
+from tests.wandb_offline import read_run
 
 SHARED = ["data.scale=2", "trainer.max_epochs=1"]
 

@@ -57,6 +57,7 @@ class OfflineRun:
     tags: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
     exit_code: int | None = None
 
 
@@ -74,8 +75,12 @@ def read_run(run_dir: Path) -> OfflineRun:
             for item in record.config.update:
                 run.config[item.key] = json.loads(item.value_json)
         elif kind == "history":
-            for item in record.history.item:
-                run.summary[item.key or "/".join(item.nested_key)] = json.loads(item.value_json)
+            row = {
+                item.key or "/".join(item.nested_key): json.loads(item.value_json)
+                for item in record.history.item
+            }
+            run.history.append(row)
+            run.summary.update(row)
         elif kind == "summary":
             for item in record.summary.update:
                 run.summary[item.key or "/".join(item.nested_key)] = json.loads(item.value_json)
