@@ -43,13 +43,13 @@ def is_identity(angle: float) -> bool:
 def frame_shape(shape: tuple[int, int], angles: Sequence[float], scale: int) -> tuple[int, int]:
     """The smallest frame that holds a slice of ``shape`` turned by every angle.
 
-    It exceeds the slice by a multiple of ``2 * scale`` per side pair, so it stays a multiple of
-    the scale and, at angle 0, slice pixels sit exactly on frame pixels.
+    It exceeds the slice by a multiple of ``2 * scale``: the slice sits a whole number of LR pixels
+    from the frame's edge, so at angle 0 its LR pixels are exactly those of the slice alone.
     """
     if all(is_identity(angle) for angle in angles):
         return shape
     height, width = shape
-    step = math.lcm(2, scale)
+    step = 2 * scale
     needed_h, needed_w = height, width
     for angle in angles:
         cos, sin = abs(math.cos(math.radians(angle))), abs(math.sin(math.radians(angle)))

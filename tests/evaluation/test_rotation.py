@@ -38,8 +38,8 @@ def test_quarter_turn_is_counter_clockwise_as_displayed():
 def test_frame_holds_the_whole_turned_slice(angle):
     shape = (32, 44)  # slices are cropped to multiples of the scale
     frame = frame_shape(shape, [0, angle], scale=4)
-    # Still a multiple of the scale, and an even number of pixels larger: angle 0 stays on the grid.
-    assert frame[0] % 4 == 0 and frame[1] % 4 == 0
+    # Larger by whole LR pixels on each side: at angle 0 the LR grid is the slice's own.
+    assert (frame[0] - shape[0]) % 8 == 0 and (frame[1] - shape[1]) % 8 == 0
     # Every slice pixel centre, turned, falls inside the frame.
     theta = math.radians(angle)
     rows, cols = np.meshgrid(np.arange(shape[0]), np.arange(shape[1]), indexing="ij")
