@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -101,21 +102,27 @@ def turn(
             f"turn expects (B, C, H, W) and B angles, got {tuple(images.shape)} and {len(angles)}"
         )
     height, width = images.shape[-2:]
-    grids = []
-    for angle in angles:
-        # A whole turn reads exact pixel centres: sample at angle 0, which is then a pure copy.
-        rows, cols = source_coordinates(
-            frame, (height, width), 0.0 if is_identity(angle) else angle
-        )
-        grids.append(torch.stack([(2 * cols + 1) / width - 1, (2 * rows + 1) / height - 1], -1))
-    grid = torch.stack(grids).to(images.device, images.dtype)
+    identity = [is_identity(angle) for angle in angles]
+    # A whole turn is placed by padding (exact); other angles are resampled.
+    top, left = (frame[0] - height) // 2, (frame[1] - width) // 2
+    pads = (left, frame[1] - width - left, top, frame[0] - height - top)
     shifted = images - fill
-    identity = torch.tensor([is_identity(angle) for angle in angles], device=images.device)
-    placed = F.grid_sample(shifted, grid, mode="nearest", padding_mode="zeros", align_corners=False)
-    if identity.all():
-        return placed + fill
-    turned = F.grid_sample(shifted, grid, mode=mode, padding_mode="zeros", align_corners=False)
-    return torch.where(identity[:, None, None, None], placed, turned) + fill
+    output = F.pad(shifted, pads)
+    turning = [i for i, same in enumerate(identity) if not same]
+    if turning:
+        grid = torch.stack([_grid(frame, (height, width), angles[i]) for i in turning])
+        grid = grid.to(images.device, images.dtype)
+        output[turning] = F.grid_sample(
+            shifted[turning], grid, mode=mode, padding_mode="zeros", align_corners=False
+        )
+    return output + fill
+
+
+@lru_cache(maxsize=256)
+def _grid(frame: tuple[int, int], shape: tuple[int, int], angle: float) -> Tensor:
+    """``(Hf, Wf, 2)`` sampling grid of ``grid_sample`` (normalised, ``align_corners=False``)."""
+    rows, cols = source_coordinates(frame, shape, angle)
+    return torch.stack([(2 * cols + 1) / shape[1] - 1, (2 * rows + 1) / shape[0] - 1], -1).float()
 
 
 def margin(reach: int, interpolation: str = "bicubic") -> float:

@@ -110,7 +110,8 @@ def run_study(volumes: Sequence[Volume], comparison: Comparison, settings: Setti
             outcome.mask_sources[volume.record.name] = source
             for view in settings.views:
                 indices = _indices(volume, view, settings.slices)
-                pairs = [(k, angle) for k in indices for angle in settings.angles]
+                # Angle by angle: a batch then shares one scored region and one sampling grid.
+                pairs = [(k, angle) for angle in settings.angles for k in indices]
                 progress.reset(pair_task, total=len(pairs), description=f"{view} slices x angles")
                 stack = _stack(volume.image, view, indices, comparison.scale)
                 masks = _stack(brain, view, indices, comparison.scale)
@@ -191,30 +192,26 @@ def _score_chunk(
     region = None if region is None else region.to(device)
     lr = comparison.degradation(hr, generator)
     srs = {method.name: method.upscale(lr) for method in comparison.methods}
-    # Scoring reads only the scored region (and SSIM's window around it): crop to its box.
-    window = _scoring_window(region)
-    hr_in, brain_in = hr[window], brain[window]
-    region_in = None if region is None else region[window]
-    brain_region = brain_in if region_in is None else brain_in & region_in
-    scored = torch.ones_like(brain_in) if region_in is None else region_in
+    brain_region = brain if region is None else brain & region
+    scored = torch.ones_like(brain) if region is None else region
     keep = brain_region.flatten(1).any(1).nonzero().flatten().tolist()
     record = volume.record
     place = (record.subject, record.contrast, view)
+    # Each score reads only its region (and SSIM's window around it): crop to that box first.
+    image_box = _scoring_window(region)
+    brain_box = _scoring_window(brain_region[keep]) if keep else image_box
     for name, sr in srs.items():
-        sr_in = sr[window]
-        image_scores = psnr(sr_in, hr_in, mask=region_in), ssim(sr_in, hr_in, mask=region_in)
+        pair, mask = (sr[image_box], hr[image_box]), None if region is None else region[image_box]
+        image_scores = psnr(*pair, mask=mask), ssim(*pair, mask=mask)
         outcome.scores.add(place, chunk, name, "image", *(s.tolist() for s in image_scores))
         if keep:
             inner = [chunk[i] for i in keep]
-            pair = sr_in[keep], hr_in[keep]
-            brain_scores = (
-                psnr(*pair, mask=brain_region[keep]),
-                ssim(*pair, mask=brain_region[keep]),
-            )
+            pair, mask = (sr[keep][brain_box], hr[keep][brain_box]), brain_region[keep][brain_box]
+            brain_scores = psnr(*pair, mask=mask), ssim(*pair, mask=mask)
             outcome.scores.add(place, inner, name, "brain", *(s.tolist() for s in brain_scores))
-        error = (sr_in.clamp(0.0, 1.0) - hr_in).abs()
-        for side, where in (("inside", brain_in & scored), ("outside", ~brain_in & scored)):
-            outcome.histograms[name][side] += _histogram(error[where], outcome.bin_edges)
+        error = (sr[image_box].clamp(0.0, 1.0) - hr[image_box]).abs()
+        for side, where in (("inside", brain & scored), ("outside", ~brain & scored)):
+            outcome.histograms[name][side] += _histogram(error[where[image_box]], outcome.bin_edges)
     shown_angle = _example_angle(settings.angles)
     for i, (k, angle) in enumerate(chunk):
         if k in shown and angle == shown_angle:
@@ -227,7 +224,10 @@ def _score_chunk(
 
 
 def _scoring_window(region: Tensor | None) -> tuple[slice, ...]:
-    """Index of ``(B, 1, Hf, Wf)`` tensors: the region's box plus SSIM's half window per side."""
+    """Index of ``(B, 1, Hf, Wf)`` tensors: the region's box plus SSIM's half window per side.
+
+    SSIM reads pixels up to half a window from the region, so those stay; nothing else is read.
+    """
     if region is None:
         return (...,)
     half = (SSIM_WINDOW - 1) // 2
