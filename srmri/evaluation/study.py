@@ -11,7 +11,7 @@ angles turn it) and, for the ``brain`` rows, its intersection with the turned br
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -19,7 +19,7 @@ import torch
 from rich.progress import Progress
 from torch import Tensor
 
-from srmri.data import Volume, num_slices, slice_of
+from srmri.data import Volume, VolumeRecord, num_slices, slice_of
 from srmri.degradation import crop_to_scale
 from srmri.evaluation.brain_mask import brain_mask
 from srmri.evaluation.comparison import Comparison
@@ -65,11 +65,26 @@ class Outcome:
     mask_sources: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ViewSlices:
+    """The slices of one volume along one view, stacked once.
+
+    ``hr``: ``(N, H, W)`` in [0, 1]; ``brain``: ``(N, H, W)`` bool; ``indices``: their slice
+    numbers; ``shown``: the slices kept for the example figures.
+    """
+
+    record: VolumeRecord
+    view: str
+    indices: list[int]
+    hr: Tensor
+    brain: Tensor
+    shown: set[int]
+
+
 def method_reach(comparison: Comparison, settings: Settings, largest: int) -> dict[str, int]:
     """The reach (HR pixels) of degradation + each method; see :mod:`srmri.evaluation.reach`."""
-    noiseless = type(comparison.degradation)(
-        **{**comparison.degradation.__dict__, "noise": "none", "noise_std": 0.0}
-    )
+    # Noise is added pixel by pixel: it spreads nothing, and would only blur the measurement.
+    noiseless = replace(comparison.degradation, noise="none", noise_std=0.0)
     device = settings.device
     return {
         method.name: reach(
@@ -113,23 +128,17 @@ def run_study(volumes: Sequence[Volume], comparison: Comparison, settings: Setti
                 # Angle by angle: a batch then shares one scored region and one sampling grid.
                 pairs = [(k, angle) for angle in settings.angles for k in indices]
                 progress.reset(pair_task, total=len(pairs), description=f"{view} slices x angles")
-                stack = _stack(volume.image, view, indices, comparison.scale)
                 masks = _stack(brain, view, indices, comparison.scale)
-                shown = _example_slices(masks, indices, settings) if position == 0 else set()
+                slices = ViewSlices(
+                    volume.record,
+                    view,
+                    indices,
+                    _stack(volume.image, view, indices, comparison.scale),
+                    masks,
+                    _example_slices(masks, indices, settings) if position == 0 else set(),
+                )
                 for chunk in _chunks(pairs, settings.batch_size):
-                    _score_chunk(
-                        chunk,
-                        indices,
-                        stack,
-                        masks,
-                        volume,
-                        view,
-                        shown,
-                        comparison,
-                        settings,
-                        generator,
-                        outcome,
-                    )
+                    _score_chunk(chunk, slices, comparison, settings, generator, outcome)
                     progress.advance(pair_task, len(chunk))
             progress.advance(volume_task)
     return outcome
@@ -168,12 +177,7 @@ def _chunks(pairs: list, size: int) -> Iterator[list]:
 @torch.inference_mode()
 def _score_chunk(
     chunk: list[tuple[int, float]],
-    indices: list[int],
-    stack: Tensor,
-    masks: Tensor,
-    volume: Volume,
-    view: str,
-    shown: set[int],
+    slices: ViewSlices,
     comparison: Comparison,
     settings: Settings,
     generator: torch.Generator,
@@ -182,12 +186,13 @@ def _score_chunk(
     """Turn, degrade, super-resolve and score one batch of (slice, angle) pairs."""
     device = settings.device
     angles = [a for _, a in chunk]
-    rows = torch.tensor([indices.index(k) for k, _ in chunk])
-    shape = (int(stack.shape[-2]), int(stack.shape[-1]))
+    view, record = slices.view, slices.record
+    rows = torch.tensor([slices.indices.index(k) for k, _ in chunk])
+    shape = (int(slices.hr.shape[-2]), int(slices.hr.shape[-1]))
     frame = frame_shape(shape, settings.angles, comparison.scale)
-    hr = turn(stack[rows, None].to(device), angles, frame, settings.rotation_interpolation)
+    hr = turn(slices.hr[rows, None].to(device), angles, frame, settings.rotation_interpolation)
     hr = hr.clamp(0.0, 1.0)
-    brain = turn(masks[rows, None].float().to(device), angles, frame, "nearest") > 0.5
+    brain = turn(slices.brain[rows, None].float().to(device), angles, frame, "nearest") > 0.5
     region = _region(frame, shape, angles, outcome, view)
     region = None if region is None else region.to(device)
     lr = comparison.degradation(hr, generator)
@@ -195,7 +200,6 @@ def _score_chunk(
     brain_region = brain if region is None else brain & region
     scored = torch.ones_like(brain) if region is None else region
     keep = brain_region.flatten(1).any(1).nonzero().flatten().tolist()
-    record = volume.record
     place = (record.subject, record.contrast, view)
     # Each score reads only its region (and SSIM's window around it): crop to that box first.
     image_box = _scoring_window(region)
@@ -214,7 +218,7 @@ def _score_chunk(
             outcome.histograms[name][side] += _histogram(error[where[image_box]], outcome.bin_edges)
     shown_angle = _example_angle(settings.angles)
     for i, (k, angle) in enumerate(chunk):
-        if k in shown and angle == shown_angle:
+        if k in slices.shown and angle == shown_angle:
             box = _box(frame, shape, angle, comparison.scale)
             outcome.examples.append(
                 _example(
