@@ -156,3 +156,19 @@ def test_entry_point_on_a_folder_without_masks(tmp_path):
         "sub1_T1.nii.gz",
         "sub2_T1.nii.gz",
     ]
+
+
+@pytest.mark.slow
+def test_with_the_wandb_logger_the_table_and_figures_are_in_the_run(
+    tmp_path, mni_cache, monkeypatch
+):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    summary = run(tmp_path, mni_cache, "model=bicubic", "angles=[0]", "slices=[10]", "logger=wandb")
+    assert summary["scores"]["bicubic"]["axial"]["image"]["n"] == 1
+    media = list((tmp_path / "run" / "wandb").glob("offline-run-*/files/media"))
+    assert len(media) == 1
+    tables = list((media[0] / "table").rglob("*.table.json"))
+    assert len(tables) == 1
+    assert json.loads(tables[0].read_text())["columns"] == list(COLUMNS)
+    figures = {p.name for p in (tmp_path / "out" / "figures").iterdir()}
+    assert len(list((media[0] / "images").rglob("*.png"))) == len(figures)
