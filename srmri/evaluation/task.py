@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 from rich.console import Console
 from rich.table import Table
 
+from srmri.config_tree import print_config
 from srmri.data import DataError
 from srmri.evaluation import figures as draw
 from srmri.evaluation.comparison import Comparison, build_comparison
@@ -50,6 +51,8 @@ SETTINGS_KEYS = (
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Run the evaluation that ``cfg`` (``conf/evaluate.yaml``) describes; return the summary."""
     start = time.perf_counter()
+    if cfg.get("print_config", True):
+        print_config(cfg, Path(cfg.paths.output_dir) / "config_tree.log")
     settings = read_settings({key: plain(cfg.get(key)) for key in SETTINGS_KEYS})
     check_output_dir(settings.output_dir, settings.overwrite)
     comparison = build_comparison(

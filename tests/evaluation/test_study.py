@@ -82,6 +82,7 @@ def test_every_baseline_is_best_aligned_unshifted(mni_volume, name):
                 assert psnr_of(torch.roll(sr, shifts=(dy, dx), dims=(-2, -1))) < aligned - 0.1
 
 
+@pytest.mark.slow
 def test_a_model_equal_to_bicubic_scores_exactly_as_bicubic(mni_volume, make_checkpoint):
     twin = make_checkpoint("bicubic_twin", kind="bicubic")
     table = study(mni_volume, checkpoints=[("twin", twin)], angles=[0, 30])
@@ -93,6 +94,7 @@ def test_a_model_equal_to_bicubic_scores_exactly_as_bicubic(mni_volume, make_che
             assert np.array_equal(model, bicubic)
 
 
+@pytest.mark.slow
 def test_an_exact_rotation_does_not_change_the_scores(mni_volume):
     table = study(mni_volume, angles=[0, 180, 45])
     for k in SLICES:
