@@ -1,0 +1,279 @@
+"""What one evaluation compares, at which scale, on which LR image, with which normalisation.
+
+Models come from checkpoints (``SRModule.load_from_checkpoint``) and, for parameter-free networks
+such as ``model=bicubic``, from the model config. By default the checkpoints' own scale,
+degradation and normalisation are used; the config may override the last two. Every difference
+from the data config, or between a model's training setup and the evaluation's, becomes a note
+that is printed and written into the report.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hydra.utils
+import torch
+
+from srmri.data import normalisation_config
+from srmri.degradation import Degradation
+from srmri.evaluation.methods import BASELINES, INTERPOLATION_MODES, Method, baseline
+from srmri.models import Interpolation
+from srmri.module import SRModule
+
+log = logging.getLogger(__name__)
+REQUIRED_HPARAMS = ("network", "degradation", "normalisation")
+CONFIG_SOURCE = "model config"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be evaluated; the message names the file and the reason."""
+
+
+@dataclass
+class Comparison:
+    """The methods of one report and the setup they are scored under.
+
+    Attributes:
+        methods: bicubic first, then the other baselines, then the models.
+        scale: the super-resolution factor shared by every method.
+        degradation: the HR -> LR definition every method is given.
+        normalisation: the volumes' intensity normalisation (a full mapping).
+        sources: method name -> where it came from (a checkpoint path, the model config, or
+            ``interpolation``).
+        notes: differences worth a reader's attention, in plain sentences.
+    """
+
+    methods: list[Method]
+    scale: int
+    degradation: Degradation
+    normalisation: dict[str, Any]
+    sources: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def models(self) -> list[str]:
+        return [method.name for method in self.methods if method.is_model]
+
+
+def load_module(path: Path, device: str | torch.device = "cpu") -> SRModule:
+    """An :class:`SRModule` restored from ``path``, in eval mode, without gradients.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        CheckpointError: not a readable checkpoint, lacks srmri's hyperparameters or weights, or
+            holds a network that does not take grey (1-channel) slices.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"ckpt_path {path}: checkpoint file not found")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise CheckpointError(
+            f"ckpt_path {path}: cannot read it as a checkpoint ({error})"
+        ) from error
+    hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
+    if not isinstance(hparams, Mapping):
+        raise CheckpointError(
+            f"ckpt_path {path}: no 'hyper_parameters'; expected a checkpoint saved by srmri's SRModule"
+        )
+    missing = [f"hyper_parameters.{key}" for key in REQUIRED_HPARAMS if key not in hparams]
+    missing += [] if "state_dict" in checkpoint else ["state_dict"]
+    if missing:
+        raise CheckpointError(
+            f"ckpt_path {path}: lacks {', '.join(missing)}; expected a checkpoint saved by srmri's "
+            "SRModule"
+        )
+    try:
+        module = SRModule.load_from_checkpoint(path, map_location=device, weights_only=True)
+    except Exception as error:
+        raise CheckpointError(f"ckpt_path {path}: cannot restore the model ({error})") from error
+    if module.channels != 1:
+        raise CheckpointError(
+            f"ckpt_path {path}: the network takes {module.channels}-channel images; evaluation "
+            "scores grey (1-channel) slices"
+        )
+    return module.eval().requires_grad_(False)
+
+
+def build_comparison(
+    checkpoints: Sequence[tuple[str | None, Path]],
+    model: Mapping[str, Any] | None,
+    baselines: Sequence[str],
+    data_scale: int,
+    data_normalisation: Mapping[str, Any],
+    degradation: Mapping[str, Any] | None = None,
+    normalisation: Mapping[str, Any] | None = None,
+    device: str | torch.device = "cpu",
+) -> Comparison:
+    """Load the models and settle the scale, degradation and normalisation of the run.
+
+    Args:
+        checkpoints: ``(name or None, path)`` pairs; None takes the checkpoint's own name.
+        model: a model config (``conf/model/*``) to evaluate without a checkpoint (parameter-free
+            networks only), or None.
+        baselines: interpolation baselines to score (``bicubic`` first).
+        data_scale: ``data.scale`` of the config, used only when no model fixes the scale.
+        data_normalisation: ``data.normalisation`` of the config.
+        degradation: overrides the checkpoints' degradation (kwargs of :class:`Degradation`).
+        normalisation: overrides the checkpoints' normalisation.
+        device: where the models run.
+
+    Raises:
+        CheckpointError: checkpoints with different scales, or different degradations or
+            normalisations that the config does not settle; two methods of one name.
+        ValueError: a model config with trainable parameters and no checkpoint.
+    """
+    notes: list[str] = []
+    modules: dict[str, SRModule] = {}
+    sources: dict[str, str] = {}
+    for name, path in checkpoints:
+        module = load_module(path, device)
+        _add(modules, sources, name or str(module.hparams.name), module, str(path))
+    if model is not None:
+        module = _module_from_config(model, data_scale, data_normalisation, device)
+        _add(modules, sources, str(module.hparams.name), module, CONFIG_SOURCE)
+
+    scale = _scale(modules, sources, data_scale, notes)
+    chosen_degradation = _degradation(modules, sources, degradation, scale, notes)
+    chosen_normalisation = _normalisation(
+        modules, sources, normalisation, data_normalisation, notes
+    )
+
+    methods = [baseline(name, scale) for name in baselines]
+    for name, module in modules.items():
+        if name in BASELINES:
+            if _is_baseline(module, name):
+                notes.append(f"{name} ({sources[name]}) is the {name} baseline itself: scored once")
+                continue
+            raise CheckpointError(
+                f"{sources[name]}: model name {name!r} is also a baseline's name; name it with "
+                f"ckpt_path={{my_name: {sources[name]}}}"
+            )
+        methods.append(Method(name, module, is_model=True))
+    sources.update({name: "interpolation" for name in baselines})
+    for note in notes:
+        log.warning(note)
+    return Comparison(methods, scale, chosen_degradation, chosen_normalisation, sources, notes)
+
+
+def _add(
+    modules: dict[str, SRModule], sources: dict[str, str], name: str, module: SRModule, source: str
+) -> None:
+    if name in modules:
+        raise CheckpointError(
+            f"{source} and {sources[name]}: two models named {name!r}; give them names with "
+            "ckpt_path={first: a.ckpt, second: b.ckpt}"
+        )
+    modules[name], sources[name] = module, source
+
+
+def _module_from_config(
+    model: Mapping[str, Any], scale: int, normalisation: Mapping[str, Any], device
+) -> SRModule:
+    module = hydra.utils.instantiate(
+        model, degradation={"scale": scale}, normalisation=dict(normalisation)
+    )
+    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    if trainable:
+        raise ValueError(
+            f"model={module.hparams.name} has {trainable} trainable parameters and no checkpoint; "
+            "evaluate a trained model with ckpt_path=..."
+        )
+    return module.to(device).eval()
+
+
+def _is_baseline(module: SRModule, name: str) -> bool:
+    network = module.network
+    return (
+        name in INTERPOLATION_MODES
+        and isinstance(network, Interpolation)
+        and network.mode == INTERPOLATION_MODES[name]
+    )
+
+
+def _scale(
+    modules: Mapping[str, SRModule], sources: Mapping[str, str], data_scale: int, notes: list[str]
+) -> int:
+    scales = {name: module.scale for name, module in modules.items()}
+    if len(set(scales.values())) > 1:
+        listed = ", ".join(f"{sources[n]} x{s}" for n, s in scales.items())
+        raise CheckpointError(
+            f"models of one report must share one scale, got {listed}; evaluate them separately"
+        )
+    scale = next(iter(scales.values()), int(data_scale))
+    if scale != data_scale:
+        notes.append(
+            f"data.scale={data_scale}, but the models are x{scale}: evaluating at x{scale}"
+        )
+    return scale
+
+
+def _degradation(
+    modules: Mapping[str, SRModule],
+    sources: Mapping[str, str],
+    override: Mapping[str, Any] | None,
+    scale: int,
+    notes: list[str],
+) -> Degradation:
+    trained = {name: module.degradation for name, module in modules.items()}
+    if override is not None:
+        settings = dict(override)
+        if settings.get("scale", scale) != scale:
+            notes.append(f"degradation.scale={settings['scale']} replaced by the models' x{scale}")
+        chosen = Degradation(**{**settings, "scale": scale})
+    elif len(set(trained.values())) > 1:
+        listed = "; ".join(f"{sources[n]}: {asdict(d)}" for n, d in trained.items())
+        raise CheckpointError(
+            f"the models were trained with different degradations ({listed}); choose the one to "
+            "evaluate with, e.g. degradation=seed"
+        )
+    elif trained:
+        return next(iter(trained.values()))
+    else:
+        chosen = Degradation(scale=scale)
+        notes.append(
+            f"no checkpoint fixes the degradation: using srmri's default {asdict(chosen)} "
+            "(choose another with degradation=...)"
+        )
+    for name, own in trained.items():
+        if own != chosen:
+            notes.append(
+                f"{name} was trained with degradation {asdict(own)}; evaluated on {asdict(chosen)}"
+            )
+    return chosen
+
+
+def _normalisation(
+    modules: Mapping[str, SRModule],
+    sources: Mapping[str, str],
+    override: Mapping[str, Any] | None,
+    data_normalisation: Mapping[str, Any],
+    notes: list[str],
+) -> dict[str, Any]:
+    data = normalisation_config(data_normalisation)
+    trained = {name: normalisation_config(m.hparams.normalisation) for name, m in modules.items()}
+    distinct = {tuple(sorted(n.items())) for n in trained.values()}
+    if override is not None:
+        chosen = normalisation_config(override)
+        for name, own in trained.items():
+            if own != chosen:
+                notes.append(
+                    f"{name} was trained with normalisation {own}; evaluated with {chosen}"
+                )
+    elif len(distinct) > 1:
+        listed = "; ".join(f"{sources[n]}: {c}" for n, c in trained.items())
+        raise CheckpointError(
+            f"the models were trained with different normalisations ({listed}); choose one with "
+            "normalisation={method: percentile, lower: 0.5, upper: 99.5, use_mask: true}"
+        )
+    else:
+        chosen = next(iter(trained.values()), data)
+    if chosen != data:
+        notes.append(
+            f"volumes are normalised with {chosen} (the models'), not data.normalisation {data}"
+        )
+    return chosen

@@ -1,0 +1,195 @@
+"""The evaluation task behind ``evaluate.py``: settings, models, data, the pass, the report."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import hydra.utils
+from matplotlib.figure import Figure
+from omegaconf import DictConfig
+from rich.console import Console
+from rich.table import Table
+
+from srmri.config_tree import print_config
+from srmri.data import DataError
+from srmri.evaluation import figures as draw
+from srmri.evaluation.comparison import Comparison, build_comparison
+from srmri.evaluation.markdown import report_markdown
+from srmri.evaluation.report import check_output_dir, file_name, write_report
+from srmri.evaluation.scores import REGIONS
+from srmri.evaluation.settings import Settings, read_settings
+from srmri.evaluation.statistics import Table as ScoreTable
+from srmri.evaluation.statistics import summarise
+from srmri.evaluation.study import Outcome, run_study
+from srmri.evaluation.tracking import log_results
+from srmri.plain import plain
+from srmri.training import close_loggers, instantiate_group
+
+log = logging.getLogger(__name__)
+SETTINGS_KEYS = (
+    "ckpt_path",
+    "views",
+    "angles",
+    "slices",
+    "baselines",
+    "output_dir",
+    "overwrite",
+    "batch_size",
+    "device",
+    "seed",
+    "progress",
+    "rotation",
+    "brain_mask",
+    "figures",
+)
+
+
+def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    """Run the evaluation that ``cfg`` (``conf/evaluate.yaml``) describes; return the summary."""
+    start = time.perf_counter()
+    if cfg.get("print_config", True):
+        print_config(cfg, Path(cfg.paths.output_dir) / "config_tree.log")
+    settings = read_settings({key: plain(cfg.get(key)) for key in SETTINGS_KEYS})
+    check_output_dir(settings.output_dir, settings.overwrite)
+    comparison = build_comparison(
+        settings.checkpoints,
+        cfg.get("model"),
+        settings.baselines,
+        int(cfg.data.scale),
+        plain(cfg.data.normalisation),
+        plain(cfg.get("degradation")),
+        plain(cfg.get("normalisation")),
+        settings.device,
+    )
+    datamodule = hydra.utils.instantiate(cfg.data, normalisation=comparison.normalisation)
+    datamodule.prepare_data()
+    if not datamodule.records("test"):
+        raise DataError(
+            f"data source {type(datamodule.source).__name__} gave no test volume; expected at "
+            "least one (check data.source and its split fractions)"
+        )
+    outcome = run_study(datamodule.volumes("test"), comparison, settings)
+    table = outcome.scores.arrays()
+    methods = [method.name for method in comparison.methods]
+    summary = {
+        "methods": methods,
+        "models": comparison.models,
+        **summarise(table, methods, comparison.models),
+    }
+    pictures = make_figures(table, outcome, comparison, settings)
+    summary["setup"] = setup_record(comparison, settings, outcome, time.perf_counter() - start)
+    markdown = report_markdown(summary, list(pictures))
+    loggers = instantiate_group(cfg.get("logger"))
+    try:
+        written = write_report(
+            settings.output_dir, outcome.scores, summary, pictures, markdown, settings.overwrite
+        )
+        log_results(loggers, outcome.scores, summary, [p for p in written if p.suffix == ".png"])
+    finally:
+        close_loggers(loggers)
+    print_summary(summary, settings.output_dir)
+    return summary
+
+
+def make_figures(
+    table: ScoreTable, outcome: Outcome, comparison: Comparison, settings: Settings
+) -> dict[str, Figure]:
+    """Every figure of the report by file name."""
+    methods, models = [m.name for m in comparison.methods], comparison.models
+    pictures: dict[str, Figure] = {}
+    for contrast in dict.fromkeys(table["contrast"]):
+        for view in settings.views:
+            for region in REGIONS:
+                if (
+                    (table["contrast"] == contrast)
+                    & (table["view"] == view)
+                    & (table["region"] == region)
+                ).any():
+                    pictures[file_name("curves", contrast, view, region) + ".png"] = (
+                        draw.slice_curves(table, contrast, view, region, methods, models)
+                    )
+    if len(settings.angles) > 1:
+        for view in settings.views:
+            for region in REGIONS:
+                if ((table["view"] == view) & (table["region"] == region)).any():
+                    pictures[file_name("angles", view, region) + ".png"] = draw.angle_curves(
+                        table, view, region, methods, models
+                    )
+    pictures["histograms.png"] = draw.error_histograms(
+        outcome.histograms, outcome.bin_edges, methods, models
+    )
+    for example in outcome.examples:
+        name = file_name(example.subject, example.contrast, example.view, example.slice)
+        pictures[f"differences_{name}.png"] = draw.difference_maps(example, methods, table)
+        pictures[f"panels_{name}.png"] = draw.panels(example, models, settings.zoom)
+    return pictures
+
+
+def setup_record(
+    comparison: Comparison, settings: Settings, outcome: Outcome, seconds: float
+) -> dict[str, Any]:
+    """What was compared and how, for ``summary.json`` and the report."""
+    if outcome.margin is None:
+        rule = "the whole slice (no angle turns it)"
+    else:
+        rule = (
+            f"the slice less {outcome.margin:.1f} pixels per side at every angle, so that the "
+            "values rotated in from outside the slice move no scored pixel by more than "
+            f"{settings.tolerance:g} (reach of degradation + method in HR pixels: "
+            f"{', '.join(f'{k} {v}' for k, v in outcome.reach.items())})"
+        )
+    return {
+        "scale": comparison.scale,
+        "degradation": asdict(comparison.degradation),
+        "normalisation": comparison.normalisation,
+        "sources": comparison.sources,
+        "notes": comparison.notes,
+        "views": settings.views,
+        "angles": settings.angles,
+        "slices": settings.slices,
+        "region": {
+            "rule": rule,
+            "margin_pixels": outcome.margin,
+            "reach_pixels": outcome.reach,
+            "tolerance": settings.tolerance,
+            "scored_pixels": {
+                shape: {f"{angle:g}": n for angle, n in counts.items()}
+                for shape, counts in outcome.region_pixels.items()
+            },
+            "rotation_interpolation": settings.rotation_interpolation,
+        },
+        "brain_masks": outcome.mask_sources,
+        "seconds": seconds,
+    }
+
+
+def print_summary(
+    summary: dict[str, Any], output_dir: Path, console: Console | None = None
+) -> None:
+    """The headline table on the console: every method next to bicubic."""
+    console = console or Console()
+    table = Table(title="Evaluation (mean over slices and angles)")
+    for column in ("method", "view", "region", "PSNR (dB)", "SSIM", "PSNR gain", "n"):
+        table.add_column(
+            column, justify="left" if column in ("method", "view", "region") else "right"
+        )
+    gains = summary["gains_over_bicubic"]
+    for method, views in summary["scores"].items():
+        for view, regions in views.items():
+            for region, cell in regions.items():
+                gain = gains.get(method, {}).get(view, {}).get(region, {}).get("psnr", {})
+                table.add_row(
+                    method,
+                    view,
+                    region,
+                    "n/a" if cell["psnr"] is None else f"{cell['psnr']:.2f}",
+                    "n/a" if cell["ssim"] is None else f"{cell['ssim']:.4f}",
+                    "" if gain.get("mean") is None else f"{gain['mean']:+.2f}",
+                    str(cell["n"]),
+                )
+    console.print(table)
+    console.print(f"report: {output_dir / 'report.md'}")
