@@ -1,0 +1,118 @@
+"""Config mistakes caught before any data is read or any training step is taken.
+
+Every config node with a ``_target_`` under ``data``, ``model``, ``trainer``, ``callbacks`` and
+``logger`` (nested ones included: the network, the trainer's plugins, ...) is checked against the
+signature of what it builds. An unknown key, or a value of the wrong type for a parameter
+annotated with a plain type (``int``, ``float``, ``bool``, ``str``, optionally ``None``), raises
+:class:`~srmri.errors.ConfigError` naming the key. Checks of a value's range (scale 2, 3 or 4, ...)
+stay in the classes themselves, which ``train()`` builds before it loads any data.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from typing import Any
+
+import hydra.utils
+from omegaconf import DictConfig, ListConfig
+
+from srmri.errors import ConfigError
+
+GROUPS = ("data", "model", "trainer", "callbacks", "logger")
+HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
+PLAIN_TYPES = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Raise :class:`ConfigError` on an unknown key or a wrongly typed value (see module doc)."""
+    for group in GROUPS:
+        node = cfg.get(group)
+        if node is not None:
+            _check_tree(node, group)
+
+
+def _check_tree(node: Any, key: str) -> None:
+    if isinstance(node, DictConfig):
+        if "_target_" in node:
+            _check_target(node, key)
+        for child in node:
+            if child not in HYDRA_KEYS:
+                _check_tree(node._get_node(child), f"{key}.{child}")
+    elif isinstance(node, ListConfig):
+        for index in range(len(node)):
+            _check_tree(node._get_node(index), f"{key}.{index}")
+
+
+def _check_target(node: DictConfig, key: str) -> None:
+    name = node._target_
+    try:
+        target = hydra.utils.get_object(name)
+    except Exception as error:
+        raise ConfigError(f"{key}._target_={name!r} cannot be imported: {error}") from None
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return
+    parameters = signature.parameters
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    hints = _type_hints(target)
+    for child in node:
+        if child in HYDRA_KEYS:
+            continue
+        if child not in parameters:
+            if open_ended:
+                continue
+            known = sorted(p for p in parameters if p not in ("self", "args", "kwargs"))
+            raise ConfigError(f"{key}.{child}: unknown key for {name}; expected one of {known}")
+        expected = hints.get(child)
+        value = node[child]
+        if expected is not None and not _matches(value, expected):
+            raise ConfigError(
+                f"{key}.{child}={value!r}: expected {_describe(expected)} (parameter of {name})"
+            )
+
+
+def _type_hints(target: Any) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(target.__init__ if inspect.isclass(target) else target)
+    except Exception:
+        # Annotations that do not resolve at run time are simply not type-checked.
+        return {}
+
+
+def _plain_members(annotation: Any) -> tuple[type, ...] | None:
+    """The members of a plain annotation (``int``, ``float | None``, ...); None for anything else."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = typing.get_args(annotation)
+    else:
+        members = (annotation,)
+    if all(member in PLAIN_TYPES or member is type(None) for member in members):
+        return members
+    return None
+
+
+def _matches(value: Any, annotation: Any) -> bool:
+    members = _plain_members(annotation)
+    if members is None:
+        return True
+    if value is None:
+        return type(None) in members
+    if isinstance(value, bool):
+        return bool in members
+    if isinstance(value, int):
+        return int in members or float in members
+    if isinstance(value, float):
+        return float in members
+    if isinstance(value, str):
+        return str in members
+    return False
+
+
+def _describe(annotation: Any) -> str:
+    members = _plain_members(annotation) or ()
+    words = [PLAIN_TYPES[m] for m in members if m in PLAIN_TYPES]
+    if type(None) in members:
+        words.append("null")
+    return " or ".join(words)
