@@ -124,6 +124,15 @@ def run_train(log_dir: Path, cache_dir: Path, *overrides: str, **env: str):
     )
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny networks run fastest on one thread; two spin against each other on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One SRMRI_CACHE_DIR for every train.py run of the session (the MNI152 demo is written once)."""
