@@ -4,8 +4,9 @@ Every config node with a ``_target_`` under ``data``, ``model``, ``trainer``, ``
 ``logger`` (nested ones included: the network, the trainer's plugins, ...) is checked against the
 signature of what it builds. An unknown key, or a value of the wrong type for a parameter
 annotated with a plain type (``int``, ``float``, ``bool``, ``str``, optionally ``None``), raises
-:class:`~srmri.errors.ConfigError` naming the key. Checks of a value's range (scale 2, 3 or 4, ...)
-stay in the classes themselves, which ``train()`` builds before it loads any data.
+:class:`~srmri.errors.ConfigError` naming the key, as does a value outside its choices for the
+few keys listed in :func:`choices` (the scale, the failure policies). Other range checks stay in
+the classes themselves, which ``train()`` builds before it loads any data.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import typing
 from typing import Any
 
 import hydra.utils
-from omegaconf import DictConfig, ListConfig
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from srmri.errors import ConfigError
 
@@ -25,12 +26,32 @@ HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 PLAIN_TYPES = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
 
 
+def choices() -> dict[str, tuple]:
+    """Keys whose value must be one of a few, with the allowed values (from their own modules)."""
+    from srmri.checkpointing import ON_ERROR
+    from srmri.degradation import SCALES
+    from srmri.guards import POLICIES
+
+    return {
+        "data.scale": SCALES,
+        "degradation.scale": SCALES,
+        "model.network.scale": SCALES,
+        "callbacks.nan_guard.policy": POLICIES,
+        "trainer.plugins.on_error": ON_ERROR,
+    }
+
+
 def check_config(cfg: DictConfig) -> None:
-    """Raise :class:`ConfigError` on an unknown key or a wrongly typed value (see module doc)."""
+    """Raise :class:`ConfigError` on an unknown key, a wrongly typed value or a value outside its
+    choices (see the module doc)."""
     for group in GROUPS:
         node = cfg.get(group)
         if node is not None:
             _check_tree(node, group)
+    for key, allowed in choices().items():
+        value = OmegaConf.select(cfg, key, default=None)
+        if value is not None and value not in allowed:
+            raise ConfigError(f"{key}={value!r}: expected one of {allowed}")
 
 
 def _check_tree(node: Any, key: str) -> None:
