@@ -59,9 +59,11 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
                 "and plain values"
             ) from None
         raise CheckpointError(f"{path} is not a readable checkpoint (corrupt file?)") from None
-    except (RuntimeError, EOFError, ValueError, OSError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise CheckpointError(f"{path} is corrupt or truncated: {reason}") from None
+    except MemoryError:
+        raise
+    except Exception as error:
+        # On damaged bytes the unpickler fails in many ways (EOFError, IndexError, RuntimeError ...).
+        raise CheckpointError(f"{path} is corrupt or truncated: {_reason(error)}") from None
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise CheckpointError(
             f"{path} holds a {type(checkpoint).__name__} without a 'state_dict'; expected a "
@@ -85,10 +87,17 @@ def _check_integrity(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             damaged = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise CheckpointError(f"{path} is corrupt or truncated: {error}") from None
+    except MemoryError:
+        raise
+    except Exception as error:
+        raise CheckpointError(f"{path} is corrupt or truncated: {_reason(error)}") from None
     if damaged is not None:
         raise CheckpointError(f"{path} is corrupt: {damaged} fails its CRC check")
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
 
 
 def describe(checkpoint: dict[str, Any]) -> str:
