@@ -8,12 +8,15 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pytorch_lightning.callbacks import ModelCheckpoint
 
 from srmri.checkpointing import AtomicCheckpointIO, load_checkpoint, load_module, stale_temporaries
@@ -206,3 +209,30 @@ def test_a_full_disk_with_on_error_continue_trains_on_and_deletes_nothing(tmp_pa
     assert sorted(p.name for p in folder.iterdir()) == ["best-step=4.ckpt", "last.ckpt"]
     assert load_checkpoint(folder / "last.ckpt")["global_step"] == 4
     assert stale_temporaries(folder) == []
+
+
+@pytest.fixture(scope="module")
+def real_checkpoint(tmp_path_factory) -> bytes:
+    return save_real_checkpoint(tmp_path_factory.mktemp("real")).read_bytes()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_damage_to_a_checkpoint_loads_it_intact_or_is_a_checkpoint_error(real_checkpoint, data):
+    raw = bytearray(real_checkpoint)
+    flips = data.draw(st.lists(st.integers(0, len(raw) - 1), max_size=4))
+    for offset in flips:
+        raw[offset] ^= data.draw(st.integers(1, 255))
+    keep = data.draw(st.one_of(st.none(), st.integers(0, len(raw))))
+    raw = raw[:keep]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "damaged.ckpt"
+        path.write_bytes(bytes(raw))
+        try:
+            checkpoint = load_checkpoint(path)
+        except CheckpointError as error:
+            assert str(path) in str(error)
+            return
+    original = torch.load(io.BytesIO(real_checkpoint), weights_only=True)
+    for name, value in original["state_dict"].items():
+        assert torch.equal(checkpoint["state_dict"][name], value), name
