@@ -10,14 +10,17 @@ from pathlib import Path
 import pytest
 import pytorch_lightning as pl
 import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, open_dict
 from torch.utils.data import DataLoader, Dataset
 
 from srmri.module import SRModule
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALE = 2
-# A train.py run of a few seconds: 8 steps of 4 patches per epoch, one validation batch, the
-# Rician degradation so that the global random state matters, CSV metrics flushed every step.
+# A train.py run of a few seconds: 8 steps of 4 patches per epoch, one validation batch of 2, the
+# Rician degradation, so that the global random state matters.
 TINY_RUN = [
     "model=edsr_baseline",
     "model.network.n_blocks=1",
@@ -26,15 +29,15 @@ TINY_RUN = [
     "degradation=seed_rician",
     "data.samples_per_epoch=32",
     "data.batch_size=4",
+    "data.eval_batch_size=2",
     "data.patch_size=24",
     "+trainer.limit_val_batches=1",
     "trainer.log_every_n_steps=1",
     "trainer.enable_progress_bar=false",
     "callbacks.model_summary=null",
-    "print_config=false",
-    "logger=csv",
-    "+logger.csv.flush_logs_every_n_steps=1",
 ]
+# CSV metrics written at every step, so a test can watch a run's progress.
+CSV_EVERY_STEP = ["logger=csv", "+logger.csv.flush_logs_every_n_steps=1"]
 
 
 class Patches(Dataset):
@@ -91,6 +94,21 @@ def tiny_trainer(root: Path, callbacks: list, plugins=None, **kwargs) -> pl.Trai
 
 def loader(batch_size: int = 4, **kwargs) -> DataLoader:
     return DataLoader(Patches(**kwargs), batch_size=batch_size)
+
+
+def composed(root: Path, *overrides: str, cache_dir: Path | None = None) -> DictConfig:
+    """The train config as train.py composes it, with its paths inside ``root``."""
+    paths = [
+        f"paths.log_dir={root / 'logs'}",
+        f"paths.output_dir={root / 'run'}",
+        f"paths.cache_dir={cache_dir or root / 'cache'}",
+    ]
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides=[*paths, *overrides], return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg
 
 
 def train_command(log_dir: Path, *overrides: str) -> list[str]:

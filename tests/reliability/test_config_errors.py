@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.hydra_config import HydraConfig
 from hydra.errors import ConfigCompositionException
-from omegaconf import DictConfig, open_dict
 
 from srmri.config_check import check_config
 from srmri.data import SRDataModule
 from srmri.errors import ConfigError
 from srmri.training import train
-from tests.reliability.conftest import ROOT
-
-
-def composed(tmp_path: Path, *overrides: str) -> DictConfig:
-    """The train config as train.py composes it, with every path inside ``tmp_path``."""
-    paths = [
-        f"paths.log_dir={tmp_path / 'logs'}",
-        f"paths.output_dir={tmp_path / 'run'}",
-        f"paths.cache_dir={tmp_path / 'cache'}",
-        "logger=csv",
-    ]
-    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=[*paths, *overrides], return_hydra_config=True)
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        del cfg["hydra"]
-    return cfg
+from tests.reliability.conftest import composed
 
 
 @pytest.fixture
@@ -63,7 +42,7 @@ def no_data_loading(monkeypatch):
 def test_a_bad_value_or_key_fails_before_any_work(
     tmp_path, no_data_loading, override, error, message
 ):
-    cfg = composed(tmp_path, override)
+    cfg = composed(tmp_path, "logger=csv", override)
     with pytest.raises(error, match=message):
         train(cfg)
     assert not (tmp_path / "cache").exists()

@@ -17,7 +17,7 @@ from omegaconf import OmegaConf
 from srmri.checkpointing import load_checkpoint
 from srmri.errors import CheckpointError, ConfigError
 from srmri.resume import apply_resume, find_latest, resolve, wandb_run_id
-from tests.reliability.conftest import ROOT, run_train, train_command, train_env
+from tests.reliability.conftest import CSV_EVERY_STEP, ROOT, run_train, train_command, train_env
 
 EPOCHS = 3
 STEPS_PER_EPOCH = 8  # 32 patches in batches of 4
@@ -134,7 +134,7 @@ def logged_steps(run_dir: Path) -> int:
 def start_and_kill(log_dir: Path, cache_dir: Path, ready, *overrides: str) -> None:
     """Start train.py and SIGKILL it as soon as ``ready()`` is true."""
     child = subprocess.Popen(
-        train_command(log_dir, f"trainer.max_epochs={EPOCHS}", *overrides),
+        train_command(log_dir, f"trainer.max_epochs={EPOCHS}", *CSV_EVERY_STEP, *overrides),
         cwd=ROOT,
         env=train_env(cache_dir),
         stdout=subprocess.DEVNULL,
@@ -152,7 +152,7 @@ def start_and_kill(log_dir: Path, cache_dir: Path, ready, *overrides: str) -> No
 
 @pytest.mark.slow
 def test_a_killed_run_resumed_with_latest_ends_as_the_uninterrupted_run(tmp_path, cache_dir):
-    straight = run_train(tmp_path / "a", cache_dir, f"trainer.max_epochs={EPOCHS}")
+    straight = run_train(tmp_path / "a", cache_dir, f"trainer.max_epochs={EPOCHS}", *CSV_EVERY_STEP)
     assert straight.returncode == 0, straight.stdout[-3000:]
     expected = load_checkpoint(run_dir_of(tmp_path / "a") / "checkpoints/last.ckpt")
 
@@ -164,7 +164,9 @@ def test_a_killed_run_resumed_with_latest_ends_as_the_uninterrupted_run(tmp_path
     # Resumed, then killed again in the middle of epoch 2 (after epoch 1's checkpoint).
     middle = 2 * STEPS_PER_EPOCH + STEPS_PER_EPOCH // 2
     start_and_kill(logs, cache_dir, lambda: logged_steps(run) >= middle, "resume=latest")
-    resumed = run_train(logs, cache_dir, f"trainer.max_epochs={EPOCHS}", "resume=latest")
+    resumed = run_train(
+        logs, cache_dir, f"trainer.max_epochs={EPOCHS}", *CSV_EVERY_STEP, "resume=latest"
+    )
     assert resumed.returncode == 0, resumed.stdout[-3000:]
     assert (
         f"continuing from {run / 'checkpoints/last.ckpt'} "
