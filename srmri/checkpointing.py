@@ -21,7 +21,6 @@ import pickle
 import re
 import uuid
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ import torch
 from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 
 from srmri.errors import CheckpointError, CheckpointSaveError
+from srmri.module import SRModule
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def describe(checkpoint: dict[str, Any]) -> str:
     return f"epoch {checkpoint.get('epoch', '?')}, global step {checkpoint.get('global_step', '?')}"
 
 
-def load_module(path: str | os.PathLike, map_location: Any = "cpu", **overrides: Any):
+def load_module(path: str | os.PathLike, map_location: Any = "cpu", **overrides: Any) -> SRModule:
     """The :class:`~srmri.module.SRModule` of a checkpoint, loaded safely (for evaluate / predict).
 
     Args:
@@ -116,8 +116,6 @@ def load_module(path: str | os.PathLike, map_location: Any = "cpu", **overrides:
     Raises:
         FileNotFoundError, CheckpointError: as :func:`load_checkpoint`.
     """
-    from srmri.module import SRModule
-
     load_checkpoint(path)
     return SRModule.load_from_checkpoint(
         path, map_location=map_location, weights_only=True, **overrides
@@ -204,7 +202,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def load_checkpoint(
         self,
         path: str | os.PathLike,
-        map_location: Callable | Any = "cpu",
+        map_location: Any = "cpu",
         weights_only: bool | None = None,
     ) -> dict[str, Any]:
         """Load through :func:`load_checkpoint`: always ``weights_only``, whatever is asked."""
