@@ -41,9 +41,9 @@ class ResumePoint:
     global_step: int
 
 
-def experiment_dir(log_dir: str | Path, task_name: str, experiment_name: str) -> Path:
-    """The folder that holds every run of one task and experiment."""
-    return Path(log_dir).expanduser() / task_name / experiment_name
+def experiment_dir(log_dir: str | Path, task_name: str, experiment_name: str | None) -> Path:
+    """The folder that holds every run of one task and experiment (as conf/hydra names it)."""
+    return Path(log_dir).expanduser() / str(task_name) / str(experiment_name)
 
 
 def run_checkpoints(run_dir: Path) -> list[Path]:
