@@ -15,7 +15,7 @@ from typing import Any
 
 import hydra.utils
 import pytorch_lightning as pl
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint
 from pytorch_lightning.loggers import Logger, WandbLogger
 from pytorch_lightning.utilities import rank_zero_only
@@ -24,8 +24,11 @@ from rich.table import Table
 
 from srmri.config_check import check_config, check_launch
 from srmri.config_tree import print_config
+from srmri.loggers import wandb_logger
 from srmri.module import SRModule
 from srmri.plain import plain
+from srmri.redaction import redact
+from srmri.resume import ResumePoint, apply_resume, wandb_run_id
 
 # The degradation deliberately lives in SRModule.on_after_batch_transfer (it is part of the model's
 # checkpointed definition), so Lightning's notice that the module's hook wins is expected.
@@ -39,6 +42,23 @@ def instantiate_group(group: DictConfig | None) -> list[Any]:
     return [hydra.utils.instantiate(node) for node in group.values() if node and "_target_" in node]
 
 
+def instantiate_loggers(group: DictConfig | None, resumed: ResumePoint | None) -> list[Logger]:
+    """The loggers of ``cfg.logger``; a resumed run continues its W&B run (same id)."""
+    run_id = wandb_run_id(resumed.run_dir) if resumed and resumed.run_dir else None
+    loggers = []
+    for node in (group or {}).values():
+        if not node or "_target_" not in node:
+            continue
+        target = hydra.utils.get_object(node._target_)
+        resume = (
+            {"id": run_id, "resume": "allow"}
+            if run_id and target in (wandb_logger, WandbLogger)
+            else {}
+        )
+        loggers.append(hydra.utils.instantiate(node, **resume))
+    return loggers
+
+
 def build_module(cfg: DictConfig) -> SRModule:
     """The LightningModule of ``cfg.model``, with the run's degradation and normalisation."""
     return hydra.utils.instantiate(
@@ -48,7 +68,8 @@ def build_module(cfg: DictConfig) -> SRModule:
 
 def best_checkpoint(callbacks: list[Callback]) -> str | None:
     for callback in callbacks:
-        if isinstance(callback, ModelCheckpoint) and callback.best_model_path:
+        # A save that failed under `on_error: continue` leaves a best path with no file.
+        if isinstance(callback, ModelCheckpoint) and Path(callback.best_model_path).is_file():
             return callback.best_model_path
     return None
 
@@ -71,23 +92,30 @@ def close_loggers(loggers: list[Logger], exit_code: int = 0) -> None:
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
-    """Fit ``cfg.model`` on ``cfg.data``; return the final validation metrics and the paths."""
+    """Fit ``cfg.model`` on ``cfg.data``; return the final validation metrics and the paths.
+
+    With ``resume`` set, the run continues the checkpoint it names, in that run's directory
+    (see :mod:`srmri.resume`); this launch's own directory keeps its config tree and log.
+    """
     check_config(cfg)
+    launch_dir = Path(cfg.paths.output_dir)
+    resumed = apply_resume(cfg)
     output_dir = Path(cfg.paths.output_dir)
+    # The hydra node is Hydra's own (saved under .hydra/); secrets never reach a file or a logger.
+    run_config = redact(plain({key: cfg[key] for key in cfg if key != "hydra"}))
     if cfg.get("print_config", True):
-        rank_zero_only(print_config)(cfg, output_dir / "config_tree.log")
+        rank_zero_only(print_config)(OmegaConf.create(run_config), launch_dir / "config_tree.log")
     pl.seed_everything(cfg.seed, workers=True)
 
     datamodule = hydra.utils.instantiate(cfg.data)
     module = build_module(cfg)
     callbacks = instantiate_group(cfg.get("callbacks"))
-    loggers = instantiate_group(cfg.get("logger"))
+    loggers = instantiate_loggers(cfg.get("logger"), resumed)
     trainer: pl.Trainer = hydra.utils.instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers or False
     )
     check_launch(trainer)
     try:
-        run_config = plain({key: cfg[key] for key in cfg if key != "hydra"})
         for logger in loggers:
             logger.log_hyperparams(run_config)
         if module.trainable:
@@ -105,7 +133,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             "output_dir": str(output_dir),
         }
         if trainer.is_global_zero:
-            write_json(output_dir / "metrics.json", report)
+            write_json(output_dir / "metrics.json", redact(report))
             print_report(report)
         return report
     except BaseException:

@@ -15,8 +15,10 @@ sagittal  X (0)       ``image[k, :, :]``  ``(Y, Z)``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import nibabel as nib
 import numpy as np
@@ -31,6 +33,9 @@ from srmri.data.records import NONZERO, DataError, VolumeRecord
 VIEWS = ("axial", "coronal", "sagittal")
 VIEW_AXIS = {"axial": 2, "coronal": 1, "sagittal": 0}
 AFFINE_TOLERANCE_MM = 1e-2
+GZIP_MAGIC = b"\x1f\x8b"
+# Deflate never expands data more than about 1032-fold, which bounds what a .gz file can hold.
+MAX_DEFLATE_RATIO = 1032
 
 
 @dataclass
@@ -96,7 +101,7 @@ def load_volume(record: VolumeRecord, normalisation: Mapping | None = None) -> V
     """
     config = normalisation_config(normalisation)
     _check_header(record)
-    raw = _load_ras(record.image)
+    raw = read_nifti(record.image)
     image = raw.as_tensor()[record.channel if record.channel is not None else 0]
     bad = int((~torch.isfinite(image)).sum())
     if bad:
@@ -138,28 +143,68 @@ def _check_header(record: VolumeRecord) -> None:
             )
 
 
-def _header_shape(path, role: str) -> tuple[int, ...]:
+def _header_shape(path: Path, role: str) -> tuple[int, ...]:
+    """The shape a NIfTI header declares, after checking that the file can hold its voxels."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: {role} file not found")
     try:
-        shape = tuple(int(n) for n in nib.load(path).shape)
+        header = nib.load(path).header
+        shape = tuple(int(n) for n in header.get_data_shape())
+        dtype = header.get_data_dtype()
+        offset = int(header.get_data_offset())
     except Exception as error:
         raise DataError(f"{path}: cannot read {role} as NIfTI ({error})") from error
+    if dtype.kind not in "biuf":
+        raise DataError(
+            f"{path}: {role} voxels are of type {dtype}; expected real numbers (int or float)"
+        )
+    declared = offset + math.prod(shape) * dtype.itemsize
+    available = _max_content_size(path, declared)
+    if declared > available:
+        # Checked before reading: nibabel allocates what the header declares.
+        raise DataError(
+            f"{path}: the {role} header declares {declared} bytes of header and voxels "
+            f"({shape} of {dtype}) but the file holds at most {available}; expected a complete "
+            "file (truncated download or copy?)"
+        )
     # Trailing singleton axes (X, Y, Z, 1) are common in exported 3-D volumes.
     while len(shape) > 3 and shape[-1] == 1:
         shape = shape[:-1]
     return shape
 
 
-def _load_ras(path) -> MetaTensor:
-    """``(C, X, Y, Z)`` float32 MetaTensor in RAS orientation."""
+def _max_content_size(path: Path, declared: int) -> int:
+    """Bytes the file can hold once decompressed: its size, or a bound for a gzip file."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        if handle.read(2) != GZIP_MAGIC:
+            return size
+        handle.seek(max(size - 4, 0))
+        # gzip's last 4 bytes: the decompressed size modulo 2**32.
+        trailer = int.from_bytes(handle.read(4), "little")
+    bound = MAX_DEFLATE_RATIO * size
+    return min(trailer, bound) if declared < 2**32 else bound
+
+
+def read_nifti(path: str | Path, role: str = "image") -> MetaTensor:
+    """``(C, X, Y, Z)`` float32 MetaTensor in RAS orientation (C: the 4th axis, 1 for 3-D files).
+
+    The one NIfTI reader of srmri. The header is checked first (readable, real voxel type, a
+    file large enough for the voxels it declares), then MONAI loads and reorients the data.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        DataError: anything else; the message names the file.
+    """
+    path = Path(path)
+    _header_shape(path, role)
     data = {"image": str(path)}
     try:
         data = LoadImaged("image", image_only=True, dtype=np.float32)(data)
         data = EnsureChannelFirstd("image")(data)
         data = Orientationd("image", axcodes="RAS", labels=None)(data)
     except Exception as error:
-        raise DataError(f"{path}: cannot read as a NIfTI volume ({error})") from error
+        raise DataError(f"{path}: cannot read {role} as a NIfTI volume ({error})") from error
     return data["image"]
 
 
@@ -171,7 +216,7 @@ def _load_mask(record: VolumeRecord, image: Tensor, affine: np.ndarray) -> Tenso
         if not mask.any():
             raise DataError(f"{record.name}: mask 'nonzero' is empty; the image has no voxel > 0")
         return mask
-    raw = _load_ras(record.mask)
+    raw = read_nifti(record.mask, "mask")
     if not np.allclose(raw.affine.numpy(), affine, atol=AFFINE_TOLERANCE_MM):
         raise DataError(
             f"{record.mask}: mask grid (affine) differs from image {record.image}; "
