@@ -14,7 +14,15 @@ from srmri.data.normalisation import (
 )
 from srmri.data.records import NONZERO, SPLITS, DataError, Slab, VolumeRecord
 from srmri.data.sources import Mni152Source, MsdBrainSource, NiftiFolderSource, Source
-from srmri.data.volume import VIEWS, Volume, load_volume, num_slices, slice_of, slice_shape
+from srmri.data.volume import (
+    VIEWS,
+    Volume,
+    load_volume,
+    num_slices,
+    read_nifti,
+    slice_of,
+    slice_shape,
+)
 
 __all__ = [
     "DEFAULT_NORMALISATION",
@@ -36,6 +44,7 @@ __all__ = [
     "normalisation_config",
     "normalise",
     "num_slices",
+    "read_nifti",
     "slice_of",
     "slice_shape",
 ]

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from srmri.errors import SrmriError
+
 SPLITS = ("train", "val", "test")
 NONZERO = "nonzero"
 """``VolumeRecord.mask`` value meaning "the voxels of the image that are > 0" (skull-stripped data)."""
 
 
-class DataError(ValueError):
+class DataError(SrmriError, ValueError):
     """Input data that cannot be used as it is; the message names the file or key and what was expected."""
 
 

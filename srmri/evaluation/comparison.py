@@ -18,8 +18,10 @@ from typing import Any
 import hydra.utils
 import torch
 
+from srmri.checkpointing import load_checkpoint
 from srmri.data import normalisation_config
 from srmri.degradation import Degradation
+from srmri.errors import CheckpointError
 from srmri.evaluation.methods import BASELINES, INTERPOLATION_MODES, Method, baseline
 from srmri.models import Interpolation
 from srmri.module import SRModule
@@ -27,10 +29,6 @@ from srmri.module import SRModule
 log = logging.getLogger(__name__)
 REQUIRED_HPARAMS = ("network", "degradation", "normalisation")
 CONFIG_SOURCE = "model config"
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be evaluated; the message names the file and the reason."""
 
 
 @dataclass
@@ -69,12 +67,7 @@ def load_module(path: Path, device: str | torch.device = "cpu") -> SRModule:
     """
     if not path.is_file():
         raise FileNotFoundError(f"ckpt_path {path}: checkpoint file not found")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise CheckpointError(
-            f"ckpt_path {path}: cannot read it as a checkpoint ({error})"
-        ) from error
+    checkpoint = load_checkpoint(path)
     hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
     if not isinstance(hparams, Mapping):
         raise CheckpointError(

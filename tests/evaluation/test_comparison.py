@@ -26,7 +26,7 @@ def test_missing_checkpoint_names_the_path(tmp_path):
 def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
     path = tmp_path / "notes.ckpt"
     path.write_text("not a checkpoint")
-    with pytest.raises(CheckpointError, match=r"notes\.ckpt: cannot read it as a checkpoint"):
+    with pytest.raises(CheckpointError, match=r"notes\.ckpt is not a readable checkpoint"):
         load_module(path)
 
 
