@@ -254,7 +254,7 @@ def _limits(record: Mapping[str, Any]) -> list[str]:
     """Facts that bound the figures of a run short of its targets."""
     steps = ", ".join(f"{run['steps']:,} at x{s}" for s, run in record["runs"].items())
     facts = [
-        f"Training is short: {steps} optimiser steps, where published SR recipes train for "
+        f"Training is short: optimiser steps {steps}, where published SR recipes train for "
         "hundreds of thousands (EDSR: 300,000).",
         "The demo trains on one brain (the template's train slab), so the network sees little "
         "anatomy.",
