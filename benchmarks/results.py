@@ -46,8 +46,8 @@ def machine_info() -> dict[str, str]:
 def machine_line(info: dict[str, str] | None = None) -> str:
     info = info or machine_info()
     return (
-        f"Measured {info['date']} on {info['cpu']} ({info['cores']} cores, {info['threads']} torch "
-        f"threads), torch {info['torch']}, GPU: {info['gpu']}."
+        f"Measured {info['date']} on {info['cpu']} ({info['cores']} cores, torch threads: "
+        f"{info['threads']}), torch {info['torch']}, GPU: {info['gpu']}."
     )
 
 

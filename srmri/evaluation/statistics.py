@@ -1,8 +1,11 @@
 """Statistics of the score table: summaries, per-slice curves, crossings and paired comparisons.
 
 Scores that are not finite (PSNR of a slice that a method reproduces exactly, e.g. an all-zero
-slice, is +inf) are left out of every mean and counted instead. A model is always compared with
-bicubic on the same rows: the same subject, contrast, view, slice, angle and region.
+slice, is +inf) cannot be averaged. Every method's mean is taken over the same places (subject,
+contrast, view, slice, angle, region): those that EVERY method scores finitely; the places left out
+are counted (``excluded``). Otherwise a slice that bicubic reproduces exactly would be dropped from
+bicubic's mean but kept, with a high finite score, in the model's. A model is always compared with
+bicubic on the same rows.
 
 The paired comparison's unit is the slice (a subject's slice, differences averaged over its angles):
 angles of one slice are near copies, so counting them as separate observations would shrink the
@@ -158,8 +161,31 @@ def difference_curve(
     return slices, np.array([np.mean(by_slice[k]) for k in slices], dtype=float)
 
 
+def comparable(table: Table, methods: Sequence[str]) -> np.ndarray:
+    """Rows whose place (subject, contrast, view, slice, angle, region) every method scores finitely."""
+    places = list(
+        zip(
+            table["subject"],
+            table["contrast"],
+            table["view"],
+            table["slice"].tolist(),
+            table["angle"].tolist(),
+            table["region"],
+            strict=True,
+        )
+    )
+    finite = np.isfinite(table["psnr"]) & np.isfinite(table["ssim"])
+    finite_methods: dict[tuple, set] = defaultdict(set)
+    for place, method, ok in zip(places, table["method"], finite, strict=True):
+        if ok:
+            finite_methods[place].add(method)
+    wanted = set(methods)
+    return np.array([wanted <= finite_methods[place] for place in places], dtype=bool)
+
+
 def summarise(table: Table, methods: Sequence[str], models: Sequence[str]) -> dict[str, Any]:
     """The content of ``summary.json`` (see :func:`srmri.evaluation.report.write_report`)."""
+    shared = comparable(table, methods)
     views = _unique(table["view"])
     contrasts = _unique(table["contrast"])
     angles = sorted({float(a) for a in table["angle"]})
@@ -172,17 +198,19 @@ def summarise(table: Table, methods: Sequence[str], models: Sequence[str]) -> di
                 rows = select(table, method=method, view=view, region=region)
                 if not rows.any():
                     continue
-                scores.setdefault(method, {}).setdefault(view, {})[region] = _scores(table, rows)
+                scores.setdefault(method, {}).setdefault(view, {})[region] = _scores(
+                    table, rows, shared
+                )
                 for contrast in contrasts:
                     part = rows & (table["contrast"] == contrast)
                     if part.any():
                         node = by_contrast.setdefault(method, {}).setdefault(contrast, {})
-                        node.setdefault(view, {})[region] = _scores(table, part)
+                        node.setdefault(view, {})[region] = _scores(table, part, shared)
                 node = by_angle.setdefault(method, {}).setdefault(view, {}).setdefault(region, {})
                 for angle in angles:
                     part = rows & (table["angle"] == angle)
                     if part.any():
-                        node[_angle_key(angle)] = _scores(table, part)
+                        node[_angle_key(angle)] = _scores(table, part, shared)
     gains: dict[str, Any] = {}
     curves: dict[str, Any] = {}
     for model in models:
@@ -212,12 +240,14 @@ def summarise(table: Table, methods: Sequence[str], models: Sequence[str]) -> di
     }
 
 
-def _scores(table: Table, rows: np.ndarray) -> dict[str, Any]:
-    psnr, ssim = describe(table["psnr"][rows]), describe(table["ssim"][rows])
+def _scores(table: Table, rows: np.ndarray, shared: np.ndarray) -> dict[str, Any]:
+    used = rows & shared
+    psnr, ssim = describe(table["psnr"][used]), describe(table["ssim"][used])
     return {
         "psnr": psnr["mean"],
         "ssim": ssim["mean"],
-        "n": int(rows.sum()),
+        "n": int(used.sum()),
+        "excluded": int(rows.sum() - used.sum()),
         "psnr_stats": psnr,
         "ssim_stats": ssim,
     }

@@ -68,3 +68,19 @@ def test_summary_means_and_gains():
         1,
         2,
     ]
+
+
+def test_every_method_is_averaged_over_the_places_all_of_them_score_finitely():
+    # Slice 2 is reproduced exactly by bicubic (+inf): it leaves BOTH means, so the model's
+    # high but finite score there cannot inflate its mean against bicubic's.
+    bicubic = [20.0, 22.0, math.inf]
+    model = [21.0, 21.5, 60.0]
+    summary = summarise(table_with(model, bicubic), ["bicubic", "net"], ["net"])
+    net = summary["scores"]["net"]["axial"]["image"]
+    base = summary["scores"]["bicubic"]["axial"]["image"]
+    assert net["psnr"] == pytest.approx(np.mean(model[:2]))
+    assert base["psnr"] == pytest.approx(np.mean(bicubic[:2]))
+    assert (net["n"], net["excluded"]) == (4, 2)
+    assert (base["n"], base["excluded"]) == (4, 2)
+    gain = summary["gains_over_bicubic"]["net"]["axial"]["image"]["psnr"]["mean"]
+    assert net["psnr"] - base["psnr"] == pytest.approx(gain)
