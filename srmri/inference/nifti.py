@@ -1,0 +1,212 @@
+"""NIfTI in and out: checked input volumes, the output header, and atomic, streamed output files.
+
+The output header is the input's (NIfTI-1 or NIfTI-2, extensions and qform / sform codes kept)
+with the upsampled shape, the recomputed qform and sform (each the input's composed with
+:func:`srmri.inference.geometry.upsampling_matrix`), zooms divided by the scale on the upsampled
+axes and the output data type. Files are written by :class:`NiftiWriter`: under a temporary name
+in the output's folder, through a memory map whose written pages are dropped from memory batch by
+batch, then gzip-streamed when the name ends in ``.gz``, synced and renamed, so memory stays
+bounded by a batch and a crash never leaves a half-written volume under the output's name.
+"""
+
+from __future__ import annotations
+
+import gzip
+import mmap
+import os
+import secrets
+import shutil
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import nibabel as nib
+import numpy as np
+
+from srmri.data import DataError
+from srmri.inference.geometry import Plane, upsampled_shape, upsampling_matrix
+
+SUFFIXES = (".nii", ".nii.gz")
+COPY_CHUNK_BYTES = 16 * 2**20
+IN_MEMORY = "<in-memory image>"
+
+
+def is_nifti_name(path: str | os.PathLike) -> bool:
+    return str(path).endswith(SUFFIXES)
+
+
+@dataclass
+class InputImage:
+    """A NIfTI image to super-resolve, checked, its voxels not yet read.
+
+    Attributes:
+        name: the file, for messages.
+        image: the nibabel image (NIfTI-1 or NIfTI-2, single file or pair, or in memory).
+    """
+
+    name: str
+    image: nib.Nifti1Pair
+
+    @property
+    def spatial_shape(self) -> tuple[int, int, int]:
+        return tuple(int(n) for n in self.image.shape[:3])
+
+    @property
+    def volumes(self) -> list[tuple[int, ...]]:
+        """Index of each 3-D volume along the axes after the third: ``[()]`` for a 3-D image."""
+        return list(np.ndindex(*self.image.shape[3:]))
+
+
+def open_input(source: str | os.PathLike | nib.Nifti1Pair) -> InputImage:
+    """Open a NIfTI file (or take an in-memory NIfTI image) and check its header.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        DataError: it is not NIfTI, or has fewer than 3 axes.
+    """
+    if isinstance(source, nib.Nifti1Pair):
+        image, name = source, str(source.get_filename() or IN_MEMORY)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: input file not found")
+        try:
+            image = nib.load(path)
+        except Exception as error:
+            raise DataError(f"{path}: cannot read as NIfTI ({error})") from error
+        name = str(path)
+        if not isinstance(image, nib.Nifti1Pair):
+            raise DataError(f"{path}: a {type(image).__name__}; expected a NIfTI-1 or NIfTI-2 file")
+    if len(image.shape) < 3:
+        raise DataError(
+            f"{name}: a {len(image.shape)}-D image of shape {image.shape}; expected a 3-D volume "
+            "(or a 4-D series of them)"
+        )
+    return InputImage(name, image)
+
+
+def read_volume(source: InputImage, index: tuple[int, ...]) -> np.ndarray:
+    """The 3-D volume ``index`` of ``source`` in its scaled units, float32 ``(X, Y, Z)``.
+
+    Raises:
+        DataError: the voxels cannot be read (a truncated or damaged file) or are not finite.
+    """
+    key = (slice(None),) * 3 + index
+    try:
+        volume = np.asarray(source.image.dataobj[key], dtype=np.float32)
+    except (OSError, EOFError, ValueError, zlib.error) as error:
+        raise DataError(
+            f"{source.name}: cannot read the voxels ({error}); the file may be truncated or damaged"
+        ) from error
+    bad = volume.size - int(np.count_nonzero(np.isfinite(volume)))
+    if bad:
+        where = f" (volume {index})" if index else ""
+        raise DataError(f"{source.name}{where}: {bad} NaN/Inf voxels; expected finite intensities")
+    return volume
+
+
+def output_header(
+    header: nib.Nifti1Header, plane: Plane, scale: int, dtype: np.dtype
+) -> nib.Nifti1Header:
+    """The header of the SR output of an image with ``header`` (see the module docstring)."""
+    header_class = nib.Nifti2Header if isinstance(header, nib.Nifti2Header) else nib.Nifti1Header
+    out = header_class.from_header(header)
+    out.set_data_shape(upsampled_shape(header.get_data_shape(), plane, scale))
+    out.set_data_dtype(dtype)
+    matrix = upsampling_matrix(plane, scale)
+    out.set_qform(header.get_qform() @ matrix, code=int(header["qform_code"]))
+    out.set_sform(header.get_sform() @ matrix, code=int(header["sform_code"]))
+    zooms = [
+        z / scale if axis in plane.in_plane else z for axis, z in enumerate(header.get_zooms())
+    ]
+    out.set_zooms(zooms)
+    if not np.issubdtype(dtype, np.integer):
+        out.set_slope_inter(None, None)
+    # Slice timing counts slices along the acquisition's slice axis; upsampled, it no longer fits.
+    if header.get_dim_info()[2] in plane.in_plane:
+        for key in ("slice_code", "slice_start", "slice_end", "slice_duration"):
+            out[key] = 0
+    # Recomputed from the extensions when the header is written.
+    out["vox_offset"] = 0
+    return out
+
+
+class NiftiWriter:
+    """Write one NIfTI file atomically; ``data`` is the writable voxel array (Fortran order).
+
+    Use as a context manager; call :meth:`release` after writing a part of ``data`` to drop
+    those pages from memory (the kernel keeps them for the file). On success the temporary file is
+    synced, gzip-streamed if ``path`` ends in ``.gz``, and renamed to ``path``; on failure the
+    temporary files are removed and ``path`` is left as it was.
+
+    Args:
+        path: the output file (``.nii`` or ``.nii.gz``); its folder must exist.
+        header: the output header; its shape and data type size the file.
+        compresslevel: gzip level for ``.nii.gz``.
+    """
+
+    def __init__(self, path: Path, header: nib.Nifti1Header, compresslevel: int) -> None:
+        self.path = Path(path)
+        self.header = header
+        self.compresslevel = compresslevel
+        token = secrets.token_hex(4)
+        self.partial = self.path.with_name(f".{self.path.name}.{token}.part.nii")
+        self.partial_gz = self.path.with_name(f".{self.path.name}.{token}.part.nii.gz")
+        self.data: np.ndarray | None = None
+        self._map: mmap.mmap | None = None
+
+    def __enter__(self) -> NiftiWriter:
+        dtype = self.header.get_data_dtype()
+        shape = self.header.get_data_shape()
+        try:
+            with open(self.partial, "xb") as handle:
+                self.header.write_to(handle)
+                offset = self.header.get_data_offset()
+                handle.truncate(offset + int(np.prod(shape)) * dtype.itemsize)
+            with open(self.partial, "r+b") as handle:
+                self._map = mmap.mmap(handle.fileno(), 0)
+            self.data = np.ndarray(shape, dtype, buffer=self._map, offset=offset, order="F")
+        except BaseException:
+            self._remove_partials()
+            raise
+        return self
+
+    def release(self) -> None:
+        """Drop the pages written so far from this process's resident memory."""
+        if self._map is not None and hasattr(mmap, "MADV_DONTNEED"):
+            self._map.madvise(mmap.MADV_DONTNEED)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        written = self._map
+        # Views of the map may outlive this call in a traceback; the map closes with the last one.
+        self.data, self._map = None, None
+        try:
+            if exc_type is None:
+                written.flush()
+                self._finish()
+        finally:
+            self._remove_partials()
+
+    def _finish(self) -> None:
+        if self.path.name.endswith(".gz"):
+            with open(self.partial, "rb") as source, open(self.partial_gz, "xb") as target:
+                name = self.path.name.removesuffix(".gz")
+                with gzip.GzipFile(name, "wb", self.compresslevel, target) as compressed:
+                    shutil.copyfileobj(source, compressed, COPY_CHUNK_BYTES)
+                target.flush()
+                os.fsync(target.fileno())
+            os.replace(self.partial_gz, self.path)
+        else:
+            with open(self.partial, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(self.partial, self.path)
+
+    def _remove_partials(self) -> None:
+        for path in (self.partial, self.partial_gz):
+            path.unlink(missing_ok=True)

@@ -1,0 +1,309 @@
+"""Super-resolve NIfTI volumes with a checkpoint: in memory, file to file, or many files at once.
+
+- :func:`predict_volume`: a nibabel image (or a file) in, the SR nibabel image out, in memory.
+- :func:`predict_file`: one file to one file, streamed (memory bounded by a batch of slices and the
+  input volume, not by the output) and written atomically.
+- :func:`predict_files`: a file, a folder or a glob pattern to an output file or folder.
+
+Every slice of the chosen view is super-resolved in-plane (see :mod:`srmri.inference.geometry`)
+on intensities normalised by the checkpoint's own normalisation, which is undone on the output
+(see :mod:`srmri.inference.intensity`). 4-D inputs are super-resolved volume by volume.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from glob import glob
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from srmri.data import DataError
+from srmri.inference.geometry import Plane
+from srmri.inference.intensity import encoder, measure_window, output_dtype, read_mask
+from srmri.inference.nifti import (
+    InputImage,
+    NiftiWriter,
+    is_nifti_name,
+    open_input,
+    output_header,
+    read_volume,
+)
+from srmri.inference.options import PredictOptions
+from srmri.inference.slices import SliceResolver, super_resolve_volume
+from srmri.module import SRModule
+
+log = logging.getLogger(__name__)
+GLOB_CHARACTERS = "*?["
+
+
+def load_module(ckpt_path: str | os.PathLike) -> SRModule:
+    """Restore a checkpoint for prediction (on the CPU; the options choose the device later).
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: it is not an srmri checkpoint, or its network is not 1-channel.
+    """
+    path = Path(ckpt_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint file not found")
+    try:
+        module = SRModule.load_from_checkpoint(path, map_location="cpu", compile=False)
+    except Exception as error:
+        raise ValueError(f"{path}: cannot restore an srmri checkpoint ({error})") from error
+    check_channels(module, str(path))
+    return module.eval()
+
+
+def check_channels(module: SRModule, name: str) -> None:
+    """Refuse a network that does not map 1-channel slices to 1-channel slices."""
+    if module.channels != 1:
+        raise ValueError(
+            f"{name}: the network takes {module.channels} channels; volumes are super-resolved "
+            "as 1-channel grey slices, so a checkpoint with channels=1 is expected"
+        )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one input turns into: the plane of its slices and the output header."""
+
+    source: InputImage
+    plane: Plane
+    header: nib.Nifti1Header
+
+
+def _plan(source: InputImage, module: SRModule, options: PredictOptions) -> _Plan:
+    if len(source.volumes) > 1 and options.volumes_4d == "error":
+        raise DataError(
+            f"{source.name}: shape {source.image.shape} holds {len(source.volumes)} volumes; "
+            "expected a 3-D volume (volumes_4d=each super-resolves every volume)"
+        )
+    try:
+        plane = Plane.from_affine(source.image.affine, options.view)
+    except ValueError as error:
+        raise DataError(f"{source.name}: {error}") from error
+    header = source.image.header
+    dtype = output_dtype(header, options.dtype)
+    return _Plan(source, plane, output_header(header, plane, module.scale, dtype))
+
+
+def _options(options: PredictOptions | None, overrides: dict[str, Any]) -> PredictOptions:
+    return replace(options or PredictOptions(), **overrides)
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool, name: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar over ``total`` slices on stderr; yields ``advance(n)``."""
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("slices"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not enabled,
+    )
+    with bar:
+        task = bar.add_task(Path(name).name, total=total)
+        yield lambda done: bar.advance(task, done)
+
+
+def _super_resolve(
+    plan: _Plan,
+    module: SRModule,
+    options: PredictOptions,
+    out: np.ndarray,
+    release: Callable[[], None] | None = None,
+) -> None:
+    """Fill ``out`` (the output grid) volume by volume; ``release`` runs after every batch."""
+    source = plan.source
+    check_channels(module, f"model {module.hparams.name!r}")
+    mask = options.mask
+    if isinstance(mask, Path):
+        mask = read_mask(mask, source.spatial_shape, source.image.affine)
+    resolver = SliceResolver(module, plan.plane, options)
+    encode = encoder(plan.header, out.dtype)
+    slices = source.spatial_shape[plan.plane.through]
+    with _progress(options.progress, source.name, slices * len(source.volumes)) as advance:
+
+        def after_batch(done: int) -> None:
+            advance(done)
+            if release is not None:
+                release()
+
+        for index in source.volumes:
+            volume = read_volume(source, index)
+            window = measure_window(volume, module.hparams.normalisation, mask, source.name)
+            log.info(
+                "%s%s: intensity window [%.6g, %.6g]",
+                source.name,
+                f" {index}" if index else "",
+                *window,
+            )
+            target = out[(slice(None),) * 3 + index]
+            super_resolve_volume(
+                volume, window, resolver, target, encode, options.batch_size, after_batch
+            )
+            del volume, target
+
+
+def predict_volume(
+    image: nib.Nifti1Pair | str | os.PathLike,
+    module: SRModule,
+    options: PredictOptions | None = None,
+    **overrides: Any,
+) -> nib.Nifti1Image:
+    """Super-resolve a NIfTI image in memory.
+
+    Args:
+        image: a nibabel NIfTI image or the path of a NIfTI file (any orientation, data type,
+            3-D or 4-D).
+        module: a restored :class:`srmri.module.SRModule` (e.g. :func:`load_module`); it is not
+            changed or moved.
+        options: a :class:`PredictOptions`; keyword ``overrides`` replace its fields, e.g.
+            ``predict_volume(image, module, view="coronal", tile=128)``.
+
+    Returns:
+        The SR image: the input's header with the upsampled shape, zooms, qform and sform, data
+        in the input's intensity units (float32, or the input's integer type with
+        ``dtype="input"``).
+
+    Raises:
+        FileNotFoundError, DataError: see :func:`open_input`, :func:`read_volume`.
+        ValueError: a checkpoint that is not 1-channel or an invalid option.
+    """
+    options = _options(options, overrides)
+    plan = _plan(open_input(image), module, options)
+    header = plan.header
+    data = np.empty(header.get_data_shape(), header.get_data_dtype(), order="F")
+    _super_resolve(plan, module, options, data)
+    image_class = nib.Nifti2Image if isinstance(header, nib.Nifti2Header) else nib.Nifti1Image
+    return image_class(data, header.get_best_affine(), header)
+
+
+def check_output(output: Path, source: Path | None, overwrite: bool) -> None:
+    """Refuse an output that cannot or must not be written.
+
+    Raises:
+        ValueError: the name does not end in ``.nii`` / ``.nii.gz``, or it is the input itself.
+        FileNotFoundError: its folder does not exist.
+        FileExistsError: it exists and ``overwrite`` is false.
+    """
+    if not is_nifti_name(output):
+        raise ValueError(f"{output}: output name must end in .nii or .nii.gz")
+    if not output.parent.is_dir():
+        raise FileNotFoundError(f"{output.parent}: output folder does not exist; create it first")
+    if source is not None and output.exists() and output.resolve() == source.resolve():
+        raise ValueError(f"{output}: output is the input file itself; choose another name")
+    if output.exists() and not overwrite:
+        raise FileExistsError(f"{output}: output exists; pass overwrite=true to replace it")
+
+
+def predict_file(
+    input: str | os.PathLike,
+    output: str | os.PathLike,
+    module: SRModule,
+    options: PredictOptions | None = None,
+    **overrides: Any,
+) -> Path:
+    """Super-resolve the NIfTI file ``input`` into the file ``output`` (``.nii`` or ``.nii.gz``).
+
+    The output is written under a temporary name in its folder and renamed when complete; the
+    voxels stream to disk batch by batch. See :func:`predict_volume` for the arguments.
+
+    Raises:
+        FileNotFoundError, FileExistsError, DataError, ValueError: see :func:`check_output`,
+            :func:`open_input`, :func:`read_volume`, :func:`check_channels`.
+    """
+    options = _options(options, overrides)
+    source_path, output = Path(input), Path(output)
+    check_output(output, source_path, options.overwrite)
+    plan = _plan(open_input(source_path), module, options)
+    with NiftiWriter(output, plan.header, options.compresslevel) as writer:
+        _super_resolve(plan, module, options, writer.data, writer.release)
+    return output
+
+
+def find_inputs(input: str | os.PathLike) -> list[Path]:
+    """The NIfTI files named by ``input``: a file, a folder (its ``.nii`` / ``.nii.gz`` files) or
+    a glob pattern, sorted.
+
+    Raises:
+        FileNotFoundError: nothing exists there, or no NIfTI file matches.
+    """
+    text = str(input)
+    path = Path(text)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir() if p.is_file() and is_nifti_name(p))
+    elif any(character in text for character in GLOB_CHARACTERS):
+        found = sorted(p for p in map(Path, glob(text)) if p.is_file() and is_nifti_name(p))
+    else:
+        raise FileNotFoundError(f"{text}: input not found; expected a file, a folder or a pattern")
+    if not found:
+        raise FileNotFoundError(f"{text}: no .nii or .nii.gz file found there")
+    return found
+
+
+def plan_outputs(
+    input: str | os.PathLike, output: str | os.PathLike, options: PredictOptions
+) -> list[tuple[Path, Path]]:
+    """``(input file, output file)`` pairs, all checked before any work starts.
+
+    One input file goes to ``output`` (a file name, or an existing folder to keep the input's
+    name); several (a folder or a pattern) go to the existing folder ``output`` under their own
+    names.
+
+    Raises:
+        FileNotFoundError, FileExistsError, ValueError: a missing input or output folder, an
+            existing output without ``overwrite``, two inputs with one name, a bad output name,
+            one brain-mask file for several inputs.
+    """
+    inputs = find_inputs(input)
+    target = Path(output)
+    several = len(inputs) > 1 or not Path(input).is_file()
+    if several and not target.is_dir():
+        raise FileNotFoundError(
+            f"{target}: output folder does not exist; several inputs ({input}) need an existing "
+            "output folder"
+        )
+    outputs = [target / path.name for path in inputs] if target.is_dir() else [target]
+    names = [path.name for path in outputs]
+    clashes = sorted({name for name in names if names.count(name) > 1})
+    if clashes:
+        raise ValueError(f"{input}: several inputs share the output name(s) {clashes}")
+    if isinstance(options.mask, Path) and len(inputs) > 1:
+        raise ValueError(
+            f"mask={options.mask} is one brain mask but {len(inputs)} inputs were given; use "
+            "mask=nonzero or one input at a time"
+        )
+    for source, destination in zip(inputs, outputs, strict=True):
+        check_output(destination, source, options.overwrite)
+    return list(zip(inputs, outputs, strict=True))
+
+
+def predict_files(
+    input: str | os.PathLike,
+    output: str | os.PathLike,
+    module: SRModule,
+    options: PredictOptions | None = None,
+    **overrides: Any,
+) -> list[Path]:
+    """Super-resolve a file, a folder or a glob pattern of NIfTI files (see :func:`plan_outputs`).
+
+    Returns:
+        The output files, in input order.
+    """
+    options = _options(options, overrides)
+    jobs = plan_outputs(input, output, options)
+    return [predict_file(source, target, module, options) for source, target in jobs]
