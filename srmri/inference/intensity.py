@@ -88,17 +88,15 @@ def output_dtype(header: nib.Nifti1Header, mode: str) -> np.dtype:
     return np.dtype(np.float32)
 
 
-def encoder(header: nib.Nifti1Header, dtype: np.dtype) -> Encoder:
-    """float32 intensities -> values to store as ``dtype`` under ``header``'s scaling.
+def encoder(dtype: np.dtype, scaling: tuple[float, float]) -> Encoder:
+    """float32 intensities -> values to store as ``dtype`` with ``scaling`` (slope, inter).
 
     Integers are stored as ``round((value - scl_inter) / scl_slope)``, clipped to the type's range,
-    so a reader that applies the header's scaling gets the values back to within one step.
+    so a reader that applies the scaling gets the values back to within half a step.
     """
     if not np.issubdtype(dtype, np.integer):
         return lambda values: values.astype(dtype, copy=False)
-    slope, inter = header.get_slope_inter()
-    slope = 1.0 if slope is None else float(slope)
-    inter = 0.0 if inter is None else float(inter)
+    slope, inter = scaling
     limits = np.iinfo(dtype)
 
     def encode(values: np.ndarray) -> np.ndarray:

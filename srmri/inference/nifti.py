@@ -53,6 +53,20 @@ class InputImage:
         return tuple(int(n) for n in self.image.shape[:3])
 
     @property
+    def affine(self) -> np.ndarray:
+        """Voxel -> world (mm): the sform, else the qform, else the header's default grid."""
+        return self.image.header.get_best_affine()
+
+    @property
+    def scaling(self) -> tuple[float, float]:
+        """``(scl_slope, scl_inter)`` of the stored voxels; (1, 0) for voxels held in memory.
+
+        nibabel moves a file's scaling from the header to the voxel proxy when it loads the file.
+        """
+        proxy = self.image.dataobj
+        return float(getattr(proxy, "slope", 1.0)), float(getattr(proxy, "inter", 0.0))
+
+    @property
     def volumes(self) -> list[tuple[int, ...]]:
         """Index of each 3-D volume along the axes after the third: ``[()]`` for a 3-D image."""
         return list(np.ndindex(*self.image.shape[3:]))
@@ -66,7 +80,9 @@ def open_input(source: str | os.PathLike | nib.Nifti1Pair) -> InputImage:
         DataError: it is not NIfTI, or has fewer than 3 axes.
     """
     if isinstance(source, nib.Nifti1Pair):
-        image, name = source, str(source.get_filename() or IN_MEMORY)
+        # A new image on the same voxels brings the header up to date with the image's affine.
+        image = type(source)(source.dataobj, source.affine, source.header)
+        name = str(source.get_filename() or IN_MEMORY)
     else:
         path = Path(source)
         if not path.is_file():
@@ -107,9 +123,14 @@ def read_volume(source: InputImage, index: tuple[int, ...]) -> np.ndarray:
 
 
 def output_header(
-    header: nib.Nifti1Header, plane: Plane, scale: int, dtype: np.dtype
+    header: nib.Nifti1Header,
+    plane: Plane,
+    scale: int,
+    dtype: np.dtype,
+    scaling: tuple[float, float],
 ) -> nib.Nifti1Header:
-    """The header of the SR output of an image with ``header`` (see the module docstring)."""
+    """The header of the SR output of an image with ``header`` (see the module docstring);
+    an integer ``dtype`` is stored with ``scaling`` ``(scl_slope, scl_inter)``."""
     header_class = nib.Nifti2Header if isinstance(header, nib.Nifti2Header) else nib.Nifti1Header
     out = header_class.from_header(header)
     out.set_data_shape(upsampled_shape(header.get_data_shape(), plane, scale))
@@ -121,7 +142,9 @@ def output_header(
         z / scale if axis in plane.in_plane else z for axis, z in enumerate(header.get_zooms())
     ]
     out.set_zooms(zooms)
-    if not np.issubdtype(dtype, np.integer):
+    if np.issubdtype(dtype, np.integer):
+        out.set_slope_inter(*scaling)
+    else:
         out.set_slope_inter(None, None)
     # Slice timing counts slices along the acquisition's slice axis; upsampled, it no longer fits.
     if header.get_dim_info()[2] in plane.in_plane:

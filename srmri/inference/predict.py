@@ -88,12 +88,12 @@ def _plan(source: InputImage, module: SRModule, options: PredictOptions) -> _Pla
             "expected a 3-D volume (volumes_4d=each super-resolves every volume)"
         )
     try:
-        plane = Plane.from_affine(source.image.affine, options.view)
+        plane = Plane.from_affine(source.affine, options.view)
     except ValueError as error:
         raise DataError(f"{source.name}: {error}") from error
     header = source.image.header
     dtype = output_dtype(header, options.dtype)
-    return _Plan(source, plane, output_header(header, plane, module.scale, dtype))
+    return _Plan(source, plane, output_header(header, plane, module.scale, dtype, source.scaling))
 
 
 def _options(options: PredictOptions | None, overrides: dict[str, Any]) -> PredictOptions:
@@ -129,9 +129,9 @@ def _super_resolve(
     check_channels(module, f"model {module.hparams.name!r}")
     mask = options.mask
     if isinstance(mask, Path):
-        mask = read_mask(mask, source.spatial_shape, source.image.affine)
+        mask = read_mask(mask, source.spatial_shape, source.affine)
     resolver = SliceResolver(module, plan.plane, options)
-    encode = encoder(plan.header, out.dtype)
+    encode = encoder(out.dtype, source.scaling)
     slices = source.spatial_shape[plan.plane.through]
     with _progress(options.progress, source.name, slices * len(source.volumes)) as advance:
 
@@ -173,9 +173,10 @@ def predict_volume(
             ``predict_volume(image, module, view="coronal", tile=128)``.
 
     Returns:
-        The SR image: the input's header with the upsampled shape, zooms, qform and sform, data
-        in the input's intensity units (float32, or the input's integer type with
-        ``dtype="input"``).
+        The SR image: the input's header with the upsampled shape, zooms, qform and sform, and
+        float32 voxels in the input's intensity units. With ``dtype="input"`` an integer input's
+        type becomes the header's on-disk type, which nibabel rounds and scales to when the
+        image is saved (:func:`predict_file` writes the input's own scl_slope / scl_inter).
 
     Raises:
         FileNotFoundError, DataError: see :func:`open_input`, :func:`read_volume`.
@@ -184,7 +185,7 @@ def predict_volume(
     options = _options(options, overrides)
     plan = _plan(open_input(image), module, options)
     header = plan.header
-    data = np.empty(header.get_data_shape(), header.get_data_dtype(), order="F")
+    data = np.empty(header.get_data_shape(), np.float32, order="F")
     _super_resolve(plan, module, options, data)
     image_class = nib.Nifti2Image if isinstance(header, nib.Nifti2Header) else nib.Nifti1Image
     return image_class(data, header.get_best_affine(), header)
