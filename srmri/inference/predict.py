@@ -56,7 +56,9 @@ def load_module(ckpt_path: str | os.PathLike) -> SRModule:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: checkpoint file not found")
     try:
-        module = SRModule.load_from_checkpoint(path, map_location="cpu", compile=False)
+        module = SRModule.load_from_checkpoint(
+            path, map_location="cpu", weights_only=True, compile=False
+        )
     except Exception as error:
         raise ValueError(f"{path}: cannot restore an srmri checkpoint ({error})") from error
     check_channels(module, str(path))
