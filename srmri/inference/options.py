@@ -42,7 +42,7 @@ class PredictOptions:
     """
 
     view: str = "axial"
-    batch_size: int = 8
+    batch_size: int = 4
     tile: int | None = 256
     overlap: int = 16
     self_ensemble: bool = False

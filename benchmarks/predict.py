@@ -1,0 +1,198 @@
+"""Prediction speed and memory: seconds for a 256 x 256 x 176 volume, peak memory for 512 x 512 x 400.
+
+The model is the default one (``python train.py`` without overrides: WDSR-A of
+``conf/model/wdsr_a.yaml``, x2, the default degradation and normalisation) with random weights,
+which do not change the time or the memory; it is saved as a checkpoint and restored like a user's.
+Each measurement runs ``srmri.inference.predict_file`` in a fresh process on a synthetic
+float32 ``.nii.gz`` volume, writing a ``.nii.gz``; the process reports its wall time (reading,
+super-resolving, writing, compressing; not the start-up) and its own peak resident memory
+(``ru_maxrss``). The 512 x 512 x 400 volume runs with AMP (float32 would take about an hour on
+2 cores); a 16-slice slab of it runs at float32 to measure float32 activation memory. Updates the
+``predict`` section of ``benchmarks/RESULTS.md``.
+
+    python benchmarks/predict.py            # full run (about an hour on 2 busy cores)
+    python benchmarks/predict.py --smoke    # tiny volumes; writes nothing to RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.results import machine_line, markdown_table, update_section
+
+ROOT = Path(__file__).resolve().parents[1]
+TIME_SHAPE = (256, 256, 176)
+MEMORY_SHAPE = (512, 512, 400)
+# A slab of the memory volume's slices: float32 activation memory without an hour of float32 compute.
+SLAB_SHAPE = (512, 512, 16)
+TARGET_SECONDS = 60.0
+TARGET_PEAK_GB = 2.0
+SMOKE_SHAPES = {TIME_SHAPE: (24, 20, 6), MEMORY_SHAPE: (32, 28, 5), SLAB_SHAPE: (32, 28, 4)}
+SMOKE_TILE = 8
+RUNS = (
+    ("time", TIME_SHAPE, {}),
+    ("time", TIME_SHAPE, {"amp": True}),
+    ("memory", MEMORY_SHAPE, {"amp": True}),
+    ("memory", SLAB_SHAPE, {}),
+)
+
+
+def save_default_checkpoint(path: Path) -> Path:
+    """The model ``python train.py`` trains by default, randomly initialised, as a checkpoint."""
+    import pytorch_lightning as pl
+    import torch
+    from hydra import compose, initialize_config_dir
+
+    from srmri.training import build_module
+
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("train")
+    torch.manual_seed(0)
+    module = build_module(cfg)
+    trainer = pl.Trainer(accelerator="cpu", logger=False, enable_checkpointing=False)
+    trainer.strategy.connect(module)
+    trainer.save_checkpoint(path)
+    return path
+
+
+def write_volume(path: Path, shape: tuple[int, int, int], seed: int) -> Path:
+    """A head-like float32 volume: a textured ellipsoid on a zero background, 1 mm voxels."""
+    rng = np.random.default_rng(seed)
+    x, y = np.meshgrid(*[np.linspace(-1, 1, n, dtype=np.float32) for n in shape[:2]], indexing="ij")
+    volume = np.empty(shape, np.float32)
+    for k, z in enumerate(np.linspace(-1, 1, shape[2], dtype=np.float32)):
+        inside = x**2 / 0.8 + y**2 / 0.9 + z**2 / 0.85 <= 1
+        texture = 400 + 150 * np.sin(9 * x + 3 * z) * np.cos(7 * y) + rng.normal(0, 20, x.shape)
+        volume[:, :, k] = np.where(inside, texture, 0)
+    nib.save(nib.Nifti1Image(volume, np.diag([1.0, 1.0, 1.0, 1.0])), path)
+    return path
+
+
+def measure(checkpoint: Path, source: Path, output: Path, options: dict) -> dict:
+    """Run one prediction in a fresh process; its seconds and peak resident bytes."""
+    job = {"checkpoint": str(checkpoint), "input": str(source), "output": str(output), **options}
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", json.dumps(job)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"prediction of {source} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def child(job: dict) -> None:
+    """The measured process: restore, predict, report seconds and this process's peak memory."""
+    from srmri.inference import load_module, predict_file
+
+    module = load_module(job.pop("checkpoint"))
+    source, output = job.pop("input"), job.pop("output")
+    start = time.perf_counter()
+    predict_file(source, output, module, progress=False, **job)
+    seconds = time.perf_counter() - start
+    # ru_maxrss is in KiB on Linux.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"seconds": seconds, "peak_bytes": peak}))
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny volumes; write nothing")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(json.loads(args.child))
+        return []
+    runs = [
+        (goal, SMOKE_SHAPES[shape], {**options, "tile": SMOKE_TILE})
+        if args.smoke
+        else (goal, shape, options)
+        for goal, shape, options in RUNS
+    ]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="srmri-predict-") as folder:
+        folder = Path(folder)
+        checkpoint = save_default_checkpoint(folder / "default.ckpt")
+        for i, (goal, shape, options) in enumerate(runs):
+            source = folder / f"lr_{'x'.join(map(str, shape))}.nii.gz"
+            if not source.exists():
+                write_volume(source, shape, seed=i)
+            output = folder / f"sr_{i}.nii.gz"
+            result = measure(checkpoint, source, output, options)
+            result.update(goal=goal, shape=shape, options=options)
+            output.unlink()
+            results.append(result)
+            print(
+                f"{goal}: {'x'.join(map(str, shape))} {options or 'defaults'}: "
+                f"{result['seconds']:.1f} s, peak {result['peak_bytes'] / 1e9:.2f} GB",
+                flush=True,
+            )
+    if not args.smoke:
+        _write(results)
+    return results
+
+
+def _write(results: list[dict]) -> None:
+    from srmri.inference import PredictOptions
+
+    defaults = PredictOptions()
+    rows = []
+    for result in results:
+        shape = " x ".join(map(str, result["shape"]))
+        options = ", ".join(f"{k}={v}" for k, v in result["options"].items()) or "defaults"
+        rows.append(
+            [shape, options, f"{result['seconds']:.1f}", f"{result['peak_bytes'] / 1e9:.2f}"]
+        )
+    timed = next(r for r in results if r["goal"] == "time" and not r["options"])
+    timed_amp = next(r for r in results if r["goal"] == "time" and r["options"])
+    memory = next(r for r in results if r["shape"] == MEMORY_SHAPE)
+    slab = next(r for r in results if r["shape"] == SLAB_SHAPE)
+    # At float32 the whole volume adds its float32 copy to the slab's activation peak.
+    volume_bytes = int(np.prod(MEMORY_SHAPE)) * 4
+    float32_estimate = max(memory["peak_bytes"], slab["peak_bytes"] + volume_bytes)
+
+    def verdict(value: float, target: float) -> str:
+        return "meets" if value <= target else "misses"
+
+    time_shape = " x ".join(map(str, TIME_SHAPE))
+    memory_shape = " x ".join(map(str, MEMORY_SHAPE))
+    body = (
+        f"{machine_line()}\n\n"
+        "Default model (WDSR-A, `conf/model/wdsr_a.yaml`, x2, random weights), `predict_file` "
+        "from a float32 `.nii.gz` to a float32 `.nii.gz`, axial view, each run in a fresh "
+        "process: wall time of reading, super-resolving, writing and compressing (not the "
+        "start-up); peak resident memory of the whole process (`ru_maxrss`, about 0.6 GB of it "
+        "is Python, torch and Lightning). Defaults: "
+        f"batch_size={defaults.batch_size}, tile={defaults.tile}, overlap={defaults.overlap}, "
+        f"amp={defaults.amp} (amp=True: bfloat16 autocast on the CPU).\n\n"
+        + markdown_table(["input volume", "options", "seconds", "peak memory (GB)"], rows)
+        + f"\n\nTime for {time_shape} x2: **{timed['seconds']:.0f} s** at float32 (the "
+        f"default), which {verdict(timed['seconds'], TARGET_SECONDS)} the target of "
+        f"{TARGET_SECONDS:.0f} s; **{timed_amp['seconds']:.0f} s** with amp=true, which "
+        f"{verdict(timed_amp['seconds'], TARGET_SECONDS)} it.\n\n"
+        f"Peak memory for {memory_shape} with tiling: **{memory['peak_bytes'] / 1e9:.2f} GB** "
+        f"with amp=true, which {verdict(memory['peak_bytes'], TARGET_PEAK_GB * 1e9)} the target "
+        f"of {TARGET_PEAK_GB:.0f} GB. At float32 the volume was not run whole (it takes about "
+        "an hour here); its peak is at most the float32 slab's plus the float32 input volume "
+        f"({volume_bytes / 1e9:.2f} GB): **{float32_estimate / 1e9:.2f} GB** (estimate), which "
+        f"{verdict(float32_estimate, TARGET_PEAK_GB * 1e9)} the target.\n\n"
+        "Rerun: `python benchmarks/predict.py`."
+    )
+    update_section("predict", "Predict: time and memory of super-resolving a volume", body)
+
+
+if __name__ == "__main__":
+    main()
