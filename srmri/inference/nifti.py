@@ -77,7 +77,7 @@ def open_input(source: str | os.PathLike | nib.Nifti1Pair) -> InputImage:
 
     Raises:
         FileNotFoundError: the file does not exist.
-        DataError: it is not NIfTI, or has fewer than 3 axes.
+        DataError: it is not NIfTI, has fewer than 3 axes or voxels that are not real numbers.
     """
     if isinstance(source, nib.Nifti1Pair):
         # A new image on the same voxels brings the header up to date with the image's affine.
@@ -99,6 +99,9 @@ def open_input(source: str | os.PathLike | nib.Nifti1Pair) -> InputImage:
             f"{name}: a {len(image.shape)}-D image of shape {image.shape}; expected a 3-D volume "
             "(or a 4-D series of them)"
         )
+    dtype = image.get_data_dtype()
+    if dtype.kind not in "biuf":
+        raise DataError(f"{name}: voxel type {dtype}; expected real numbers (integers or floats)")
     return InputImage(name, image)
 
 

@@ -51,6 +51,13 @@ def test_two_dimensional_image_is_refused(tmp_path):
         open_input(path)
 
 
+def test_complex_voxels_are_refused(tmp_path):
+    path = tmp_path / "phase.nii"
+    nib.save(nib.Nifti1Image(np.ones((4, 4, 4), np.complex64), np.eye(4)), path)
+    with pytest.raises(DataError, match=r"phase\.nii: voxel type complex64; expected real"):
+        open_input(path)
+
+
 def test_nan_voxels_are_counted_and_refused(tmp_path):
     volume = smooth_volume((8, 8, 4), 0)
     volume[1, 2, 3] = np.nan
