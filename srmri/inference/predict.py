@@ -155,6 +155,7 @@ def _super_resolve(
             super_resolve_volume(
                 volume, window, resolver, target, encode, options.batch_size, after_batch
             )
+            # Free this volume before the next one is read, so a series holds one at a time.
             del volume, target
 
 
