@@ -1,16 +1,21 @@
 """Prediction speed and memory: seconds for a 256 x 256 x 176 volume, peak memory for 512 x 512 x 400.
 
-The model is the default one (``python train.py`` without overrides: WDSR-A of
-``conf/model/wdsr_a.yaml``, x2, the default degradation and normalisation) with random weights,
-which do not change the time or the memory; it is saved as a checkpoint and restored like a user's.
-Each measurement runs ``srmri.inference.predict_file`` in a fresh process on a synthetic
-float32 ``.nii.gz`` volume, writing a ``.nii.gz``; the process reports its wall time (reading,
+Models are the ones ``python train.py`` builds by default (WDSR-A of ``conf/model/wdsr_a.yaml``,
+x2, the default degradation and normalisation) and with ``model=bicubic``, with random weights
+(which change neither time nor memory), saved as checkpoints and restored like a user's. Each
+measurement runs ``srmri.inference.predict_file`` in a fresh process on a synthetic float32
+``.nii.gz`` volume, writing a ``.nii.gz``; the process reports its wall time (reading,
 super-resolving, writing, compressing; not the start-up) and its own peak resident memory
-(``ru_maxrss``). The 512 x 512 x 400 volume runs with AMP (float32 would take about an hour on
-2 cores); a 16-slice slab of it runs at float32 to measure float32 activation memory. Updates the
-``predict`` section of ``benchmarks/RESULTS.md``.
+(``ru_maxrss``).
 
-    python benchmarks/predict.py            # full run (about an hour on 2 busy cores)
+Memory of 512 x 512 x 400 comes from two runs, because the default model needs hours of CPU for
+it: the bicubic model through the whole pipeline on the whole volume (reading, intensity window,
+tiled slices, the 1.7 GB output streamed to disk), and the default model at float32 on a 16-slice
+slab of it (its tile activations). The default model on the whole volume holds the volume on top
+of the slab run's memory, so its peak is estimated as the larger of the whole-volume run and the
+slab run plus the float32 volume. Updates the ``predict`` section of ``benchmarks/RESULTS.md``.
+
+    python benchmarks/predict.py            # full run (about 30 minutes on 2 busy cores)
     python benchmarks/predict.py --smoke    # tiny volumes; writes nothing to RESULTS.md
 """
 
@@ -35,22 +40,22 @@ from benchmarks.results import machine_line, markdown_table, update_section
 ROOT = Path(__file__).resolve().parents[1]
 TIME_SHAPE = (256, 256, 176)
 MEMORY_SHAPE = (512, 512, 400)
-# A slab of the memory volume's slices: float32 activation memory without an hour of float32 compute.
 SLAB_SHAPE = (512, 512, 16)
 TARGET_SECONDS = 60.0
 TARGET_PEAK_GB = 2.0
 SMOKE_SHAPES = {TIME_SHAPE: (24, 20, 6), MEMORY_SHAPE: (32, 28, 5), SLAB_SHAPE: (32, 28, 4)}
 SMOKE_TILE = 8
+MODELS = {"wdsr_a": [], "bicubic": ["model=bicubic"]}
 RUNS = (
-    ("time", TIME_SHAPE, {}),
-    ("time", TIME_SHAPE, {"amp": True}),
-    ("memory", MEMORY_SHAPE, {"amp": True}),
-    ("memory", SLAB_SHAPE, {}),
+    ("time", "wdsr_a", TIME_SHAPE, {}),
+    ("time", "wdsr_a", TIME_SHAPE, {"amp": True}),
+    ("memory", "bicubic", MEMORY_SHAPE, {}),
+    ("memory", "wdsr_a", SLAB_SHAPE, {}),
 )
 
 
-def save_default_checkpoint(path: Path) -> Path:
-    """The model ``python train.py`` trains by default, randomly initialised, as a checkpoint."""
+def save_checkpoint(path: Path, overrides: list[str]) -> Path:
+    """The model ``python train.py <overrides>`` builds, randomly initialised, as a checkpoint."""
     import pytorch_lightning as pl
     import torch
     from hydra import compose, initialize_config_dir
@@ -58,7 +63,7 @@ def save_default_checkpoint(path: Path) -> Path:
     from srmri.training import build_module
 
     with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("train")
+        cfg = compose("train", overrides)
     torch.manual_seed(0)
     module = build_module(cfg)
     trainer = pl.Trainer(accelerator="cpu", logger=False, enable_checkpointing=False)
@@ -117,26 +122,29 @@ def main(argv: list[str] | None = None) -> list[dict]:
         child(json.loads(args.child))
         return []
     runs = [
-        (goal, SMOKE_SHAPES[shape], {**options, "tile": SMOKE_TILE})
+        (goal, model, SMOKE_SHAPES[shape], {**options, "tile": SMOKE_TILE})
         if args.smoke
-        else (goal, shape, options)
-        for goal, shape, options in RUNS
+        else (goal, model, shape, options)
+        for goal, model, shape, options in RUNS
     ]
     results = []
     with tempfile.TemporaryDirectory(prefix="srmri-predict-") as folder:
         folder = Path(folder)
-        checkpoint = save_default_checkpoint(folder / "default.ckpt")
-        for i, (goal, shape, options) in enumerate(runs):
+        checkpoints = {
+            name: save_checkpoint(folder / f"{name}.ckpt", overrides)
+            for name, overrides in MODELS.items()
+        }
+        for i, (goal, model, shape, options) in enumerate(runs):
             source = folder / f"lr_{'x'.join(map(str, shape))}.nii.gz"
             if not source.exists():
                 write_volume(source, shape, seed=i)
             output = folder / f"sr_{i}.nii.gz"
-            result = measure(checkpoint, source, output, options)
-            result.update(goal=goal, shape=shape, options=options)
+            result = measure(checkpoints[model], source, output, options)
+            result.update(goal=goal, model=model, shape=shape, options=options)
             output.unlink()
             results.append(result)
             print(
-                f"{goal}: {'x'.join(map(str, shape))} {options or 'defaults'}: "
+                f"{goal}: {model} {'x'.join(map(str, shape))} {options or 'defaults'}: "
                 f"{result['seconds']:.1f} s, peak {result['peak_bytes'] / 1e9:.2f} GB",
                 flush=True,
             )
@@ -153,16 +161,14 @@ def _write(results: list[dict]) -> None:
     for result in results:
         shape = " x ".join(map(str, result["shape"]))
         options = ", ".join(f"{k}={v}" for k, v in result["options"].items()) or "defaults"
-        rows.append(
-            [shape, options, f"{result['seconds']:.1f}", f"{result['peak_bytes'] / 1e9:.2f}"]
-        )
+        seconds, peak = f"{result['seconds']:.1f}", f"{result['peak_bytes'] / 1e9:.2f}"
+        rows.append([result["model"], shape, options, seconds, peak])
     timed = next(r for r in results if r["goal"] == "time" and not r["options"])
     timed_amp = next(r for r in results if r["goal"] == "time" and r["options"])
-    memory = next(r for r in results if r["shape"] == MEMORY_SHAPE)
+    whole = next(r for r in results if r["shape"] == MEMORY_SHAPE)
     slab = next(r for r in results if r["shape"] == SLAB_SHAPE)
-    # At float32 the whole volume adds its float32 copy to the slab's activation peak.
     volume_bytes = int(np.prod(MEMORY_SHAPE)) * 4
-    float32_estimate = max(memory["peak_bytes"], slab["peak_bytes"] + volume_bytes)
+    estimate = max(whole["peak_bytes"], slab["peak_bytes"] + volume_bytes)
 
     def verdict(value: float, target: float) -> str:
         return "meets" if value <= target else "misses"
@@ -171,24 +177,25 @@ def _write(results: list[dict]) -> None:
     memory_shape = " x ".join(map(str, MEMORY_SHAPE))
     body = (
         f"{machine_line()}\n\n"
-        "Default model (WDSR-A, `conf/model/wdsr_a.yaml`, x2, random weights), `predict_file` "
-        "from a float32 `.nii.gz` to a float32 `.nii.gz`, axial view, each run in a fresh "
-        "process: wall time of reading, super-resolving, writing and compressing (not the "
-        "start-up); peak resident memory of the whole process (`ru_maxrss`, about 0.6 GB of it "
-        "is Python, torch and Lightning). Defaults: "
+        "`predict_file` from a float32 `.nii.gz` to a float32 `.nii.gz`, x2, axial view, each "
+        "run in a fresh process: wall time of reading, super-resolving, writing and compressing "
+        "(not the start-up); peak resident memory of the whole process (`ru_maxrss`; about "
+        "0.6 GB of it is Python, torch and Lightning). `wdsr_a` is the default model "
+        "(`conf/model/wdsr_a.yaml`), `bicubic` the interpolation baseline, both from "
+        "`python train.py` configs with random weights. Defaults: "
         f"batch_size={defaults.batch_size}, tile={defaults.tile}, overlap={defaults.overlap}, "
         f"amp={defaults.amp} (amp=True: bfloat16 autocast on the CPU).\n\n"
-        + markdown_table(["input volume", "options", "seconds", "peak memory (GB)"], rows)
-        + f"\n\nTime for {time_shape} x2: **{timed['seconds']:.0f} s** at float32 (the "
-        f"default), which {verdict(timed['seconds'], TARGET_SECONDS)} the target of "
-        f"{TARGET_SECONDS:.0f} s; **{timed_amp['seconds']:.0f} s** with amp=true, which "
-        f"{verdict(timed_amp['seconds'], TARGET_SECONDS)} it.\n\n"
-        f"Peak memory for {memory_shape} with tiling: **{memory['peak_bytes'] / 1e9:.2f} GB** "
-        f"with amp=true, which {verdict(memory['peak_bytes'], TARGET_PEAK_GB * 1e9)} the target "
-        f"of {TARGET_PEAK_GB:.0f} GB. At float32 the volume was not run whole (it takes about "
-        "an hour here); its peak is at most the float32 slab's plus the float32 input volume "
-        f"({volume_bytes / 1e9:.2f} GB): **{float32_estimate / 1e9:.2f} GB** (estimate), which "
-        f"{verdict(float32_estimate, TARGET_PEAK_GB * 1e9)} the target.\n\n"
+        + markdown_table(["model", "input volume", "options", "seconds", "peak memory (GB)"], rows)
+        + f"\n\nTime for {time_shape} x2 with the default model: **{timed['seconds']:.0f} s** "
+        f"at float32 (the default), which {verdict(timed['seconds'], TARGET_SECONDS)} the "
+        f"target of {TARGET_SECONDS:.0f} s; **{timed_amp['seconds']:.0f} s** with amp=true, "
+        f"which {verdict(timed_amp['seconds'], TARGET_SECONDS)} it.\n\n"
+        f"Peak memory for {memory_shape} with tiling: the whole pipeline on the whole volume "
+        f"peaks at **{whole['peak_bytes'] / 1e9:.2f} GB** (bicubic); the default model's float32 "
+        f"tiles at {slab['peak_bytes'] / 1e9:.2f} GB on a slab, plus the float32 volume "
+        f"({volume_bytes / 1e9:.2f} GB), gives an estimated **{estimate / 1e9:.2f} GB** for the "
+        f"default model on the whole volume, which {verdict(estimate, TARGET_PEAK_GB * 1e9)} the "
+        f"target of {TARGET_PEAK_GB:.0f} GB.\n\n"
         "Rerun: `python benchmarks/predict.py`."
     )
     update_section("predict", "Predict: time and memory of super-resolving a volume", body)
