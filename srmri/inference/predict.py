@@ -17,7 +17,6 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from glob import glob
 from pathlib import Path
 from typing import Any
 
@@ -27,51 +26,22 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from srmri.data import DataError
+from srmri.inference.checkpoint import check_channels
 from srmri.inference.geometry import Plane
 from srmri.inference.intensity import encoder, measure_window, output_dtype, read_mask
 from srmri.inference.nifti import (
     InputImage,
     NiftiWriter,
-    is_nifti_name,
     open_input,
     output_header,
     read_volume,
 )
 from srmri.inference.options import PredictOptions
+from srmri.inference.paths import check_output, plan_outputs
 from srmri.inference.slices import SliceResolver, super_resolve_volume
 from srmri.module import SRModule
 
 log = logging.getLogger(__name__)
-GLOB_CHARACTERS = "*?["
-
-
-def load_module(ckpt_path: str | os.PathLike) -> SRModule:
-    """Restore a checkpoint for prediction (on the CPU; the options choose the device later).
-
-    Raises:
-        FileNotFoundError: the file does not exist.
-        ValueError: it is not an srmri checkpoint, or its network is not 1-channel.
-    """
-    path = Path(ckpt_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: checkpoint file not found")
-    try:
-        module = SRModule.load_from_checkpoint(
-            path, map_location="cpu", weights_only=True, compile=False
-        )
-    except Exception as error:
-        raise ValueError(f"{path}: cannot restore an srmri checkpoint ({error})") from error
-    check_channels(module, str(path))
-    return module.eval()
-
-
-def check_channels(module: SRModule, name: str) -> None:
-    """Refuse a network that does not map 1-channel slices to 1-channel slices."""
-    if module.channels != 1:
-        raise ValueError(
-            f"{name}: the network takes {module.channels} channels; volumes are super-resolved "
-            "as 1-channel grey slices, so a checkpoint with channels=1 is expected"
-        )
 
 
 @dataclass(frozen=True)
@@ -194,24 +164,6 @@ def predict_volume(
     return image_class(data, header.get_best_affine(), header)
 
 
-def check_output(output: Path, source: Path | None, overwrite: bool) -> None:
-    """Refuse an output that cannot or must not be written.
-
-    Raises:
-        ValueError: the name does not end in ``.nii`` / ``.nii.gz``, or it is the input itself.
-        FileNotFoundError: its folder does not exist.
-        FileExistsError: it exists and ``overwrite`` is false.
-    """
-    if not is_nifti_name(output):
-        raise ValueError(f"{output}: output name must end in .nii or .nii.gz")
-    if not output.parent.is_dir():
-        raise FileNotFoundError(f"{output.parent}: output folder does not exist; create it first")
-    if source is not None and output.exists() and output.resolve() == source.resolve():
-        raise ValueError(f"{output}: output is the input file itself; choose another name")
-    if output.exists() and not overwrite:
-        raise FileExistsError(f"{output}: output exists; pass overwrite=true to replace it")
-
-
 def predict_file(
     input: str | os.PathLike,
     output: str | os.PathLike,
@@ -235,65 +187,6 @@ def predict_file(
     with NiftiWriter(output, plan.header, options.compresslevel) as writer:
         _super_resolve(plan, module, options, writer.data, writer.release)
     return output
-
-
-def find_inputs(input: str | os.PathLike) -> list[Path]:
-    """The NIfTI files named by ``input``: a file, a folder (its ``.nii`` / ``.nii.gz`` files) or
-    a glob pattern, sorted.
-
-    Raises:
-        FileNotFoundError: nothing exists there, or no NIfTI file matches.
-    """
-    text = str(input)
-    path = Path(text)
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        found = sorted(p for p in path.iterdir() if p.is_file() and is_nifti_name(p))
-    elif any(character in text for character in GLOB_CHARACTERS):
-        found = sorted(p for p in map(Path, glob(text)) if p.is_file() and is_nifti_name(p))
-    else:
-        raise FileNotFoundError(f"{text}: input not found; expected a file, a folder or a pattern")
-    if not found:
-        raise FileNotFoundError(f"{text}: no .nii or .nii.gz file found there")
-    return found
-
-
-def plan_outputs(
-    input: str | os.PathLike, output: str | os.PathLike, options: PredictOptions
-) -> list[tuple[Path, Path]]:
-    """``(input file, output file)`` pairs, all checked before any work starts.
-
-    One input file goes to ``output`` (a file name, or an existing folder to keep the input's
-    name); several (a folder or a pattern) go to the existing folder ``output`` under their own
-    names.
-
-    Raises:
-        FileNotFoundError, FileExistsError, ValueError: a missing input or output folder, an
-            existing output without ``overwrite``, two inputs with one name, a bad output name,
-            one brain-mask file for several inputs.
-    """
-    inputs = find_inputs(input)
-    target = Path(output)
-    several = len(inputs) > 1 or not Path(input).is_file()
-    if several and not target.is_dir():
-        raise FileNotFoundError(
-            f"{target}: output folder does not exist; several inputs ({input}) need an existing "
-            "output folder"
-        )
-    outputs = [target / path.name for path in inputs] if target.is_dir() else [target]
-    names = [path.name for path in outputs]
-    clashes = sorted({name for name in names if names.count(name) > 1})
-    if clashes:
-        raise ValueError(f"{input}: several inputs share the output name(s) {clashes}")
-    if isinstance(options.mask, Path) and len(inputs) > 1:
-        raise ValueError(
-            f"mask={options.mask} is one brain mask but {len(inputs)} inputs were given; use "
-            "mask=nonzero or one input at a time"
-        )
-    for source, destination in zip(inputs, outputs, strict=True):
-        check_output(destination, source, options.overwrite)
-    return list(zip(inputs, outputs, strict=True))
 
 
 def predict_files(

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from srmri.inference.checkpoint import load_module
 from srmri.inference.options import PredictOptions
-from srmri.inference.predict import load_module, plan_outputs, predict_file
+from srmri.inference.paths import plan_outputs
+from srmri.inference.predict import predict_file
 
 log = logging.getLogger(__name__)
 
