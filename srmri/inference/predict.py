@@ -29,16 +29,11 @@ from srmri.data import DataError
 from srmri.inference.checkpoint import check_channels
 from srmri.inference.geometry import Plane
 from srmri.inference.intensity import encoder, measure_window, output_dtype, read_mask
-from srmri.inference.nifti import (
-    InputImage,
-    NiftiWriter,
-    open_input,
-    output_header,
-    read_volume,
-)
+from srmri.inference.nifti import InputImage, open_input, output_header, read_volume
 from srmri.inference.options import PredictOptions
 from srmri.inference.paths import check_output, plan_outputs
 from srmri.inference.slices import SliceResolver, super_resolve_volume
+from srmri.inference.writer import NiftiWriter
 from srmri.module import SRModule
 
 log = logging.getLogger(__name__)

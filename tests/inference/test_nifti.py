@@ -11,7 +11,8 @@ import pytest
 from srmri.data import DataError
 from srmri.inference import predict_file, predict_volume
 from srmri.inference.geometry import Plane
-from srmri.inference.nifti import NiftiWriter, open_input, output_header, read_volume
+from srmri.inference.nifti import open_input, output_header, read_volume
+from srmri.inference.writer import NiftiWriter
 from tests.inference.conftest import affine_for, nifti, smooth_volume
 
 
