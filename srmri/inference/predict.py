@@ -25,7 +25,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from srmri.data import DataError
+from srmri.data import DataError, normalisation_config
 from srmri.inference.checkpoint import check_channels
 from srmri.inference.geometry import Plane
 from srmri.inference.intensity import encoder, measure_window, output_dtype, read_mask
@@ -95,6 +95,12 @@ def _super_resolve(
     source = plan.source
     check_channels(module, f"model {module.hparams.name!r}")
     mask = options.mask
+    if mask is None and normalisation_config(module.hparams.normalisation)["use_mask"]:
+        log.warning(
+            "%s: the checkpoint measured its intensity windows inside brain masks; without "
+            "mask=nonzero or mask=<brain mask file> this volume's window covers all its voxels",
+            source.name,
+        )
     if isinstance(mask, Path):
         mask = read_mask(mask, source.spatial_shape, source.affine)
     resolver = SliceResolver(module, plan.plane, options)

@@ -34,6 +34,15 @@ def test_intensities_come_back_in_the_input_units(bicubic_module):
     assert out.get_fdata().min() >= lo - 1e-3 and out.get_fdata().max() <= hi + 1e-3
 
 
+def test_missing_mask_is_pointed_out_when_the_checkpoint_used_one(bicubic_module, caplog):
+    image = nifti(smooth_volume((8, 8, 3), seed=0), affine_for("RAS"))
+    predict_volume(image, bicubic_module, progress=False)
+    assert "measured its intensity windows inside brain masks" in caplog.text
+    caplog.clear()
+    predict_volume(image, bicubic_module, mask="nonzero", progress=False)
+    assert "brain masks" not in caplog.text
+
+
 def test_nonzero_mask_measures_the_window_inside_the_head(bicubic_module):
     volume = smooth_volume((14, 11, 4), seed=1)
     out = predict_volume(
