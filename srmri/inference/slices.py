@@ -39,11 +39,19 @@ def resolve_device(device: str) -> torch.device:
 def inference_copy(module: SRModule, device: torch.device) -> nn.Module:
     """A private, frozen copy of the module's inference weights on ``device``, channels-last.
 
-    A copy, so the caller's module is neither moved nor changed; channels-last because oneDNN and
-    cuDNN convolve fastest in that layout.
+    A copy, so the caller's module is neither moved nor changed. Weight normalisation is folded
+    into plain weights (the same values, computed once instead of at every call), which can then
+    take the channels-last layout that oneDNN and cuDNN convolve fastest (on a 2-core CPU the
+    default WDSR-A ran 1.5x faster at float32 and 3x faster with AMP than with weight
+    normalisation left in place).
     """
     network = build_network(module.hparams.network, module.hparams.pretrained, load_weights=False)
     network.load_state_dict(module.inference_network.state_dict())
+    # Safe on this fresh network: its parametrized layers have classes of their own.
+    for layer in network.modules():
+        if parametrize.is_parametrized(layer):
+            for name in list(layer.parametrizations):
+                parametrize.remove_parametrizations(layer, name)
     return network.eval().requires_grad_(False).to(device, memory_format=torch.channels_last)
 
 
@@ -78,9 +86,7 @@ class SliceResolver:
         if self.options.self_ensemble:
             predict = partial(predict_self_ensemble, predict)
         lr = self.plane.to_network(lr.to(self.device, torch.float32)[:, None])
-        # Weight normalisation is computed once per call instead of once per tile and transform.
-        with parametrize.cached():
-            sr = predict_tiled(predict, lr, self.scale, self.options.tile, self.options.overlap)
+        sr = predict_tiled(predict, lr, self.scale, self.options.tile, self.options.overlap)
         return self.plane.from_network(sr)[:, 0].clamp(0.0, 1.0)
 
 
