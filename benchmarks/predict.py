@@ -1,0 +1,207 @@
+"""Prediction speed and memory: seconds for a 256 x 256 x 176 volume, peak memory for 512 x 512 x 400.
+
+Models are the ones ``python train.py`` builds by default (WDSR-A of ``conf/model/wdsr_a.yaml``,
+x2, the default degradation and normalisation) and with ``model=bicubic``, with random weights
+(which change neither time nor memory), saved as checkpoints and restored like a user's. Each
+measurement runs ``srmri.inference.predict_file`` in a fresh process on a synthetic float32
+``.nii.gz`` volume, writing a ``.nii.gz``; the process reports its wall time (reading,
+super-resolving, writing, compressing; not the start-up) and its own peak resident memory
+(``ru_maxrss``).
+
+Memory of 512 x 512 x 400 comes from two runs, because the default model needs hours of CPU for
+it: the bicubic model through the whole pipeline on the whole volume (reading, intensity window,
+tiled slices, the 1.7 GB output streamed to disk), and the default model at float32 on a 16-slice
+slab of it (its tile activations). The default model on the whole volume holds the volume on top
+of the slab run's memory, so its peak is estimated as the larger of the whole-volume run and the
+slab run plus the float32 volume. Updates the ``predict`` section of ``benchmarks/RESULTS.md``.
+
+    python benchmarks/predict.py            # full run (about 30 minutes on 2 busy cores)
+    python benchmarks/predict.py --smoke    # two tiny runs; writes nothing to RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.results import machine_line, markdown_table, update_section
+
+ROOT = Path(__file__).resolve().parents[1]
+TIME_SHAPE = (256, 256, 176)
+MEMORY_SHAPE = (512, 512, 400)
+SLAB_SHAPE = (512, 512, 16)
+TARGET_SECONDS = 60.0
+TARGET_PEAK_GB = 2.0
+# Smoke mode: one run per model on tiny volumes (each run starts a process, which takes seconds).
+SMOKE_SHAPES = {TIME_SHAPE: (24, 20, 6), MEMORY_SHAPE: (32, 28, 5)}
+SMOKE_TILE = 8
+MODELS = {"wdsr_a": [], "bicubic": ["model=bicubic"]}
+RUNS = (
+    ("time", "wdsr_a", TIME_SHAPE, {}),
+    ("time", "wdsr_a", TIME_SHAPE, {"amp": True}),
+    ("memory", "bicubic", MEMORY_SHAPE, {}),
+    ("memory", "wdsr_a", SLAB_SHAPE, {}),
+)
+
+
+def save_checkpoint(path: Path, overrides: list[str]) -> Path:
+    """The model ``python train.py <overrides>`` builds, randomly initialised, as a checkpoint."""
+    import pytorch_lightning as pl
+    import torch
+    from hydra import compose, initialize_config_dir
+
+    from srmri.training import build_module
+
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides)
+    torch.manual_seed(0)
+    module = build_module(cfg)
+    trainer = pl.Trainer(accelerator="cpu", logger=False, enable_checkpointing=False)
+    trainer.strategy.connect(module)
+    trainer.save_checkpoint(path)
+    return path
+
+
+def write_volume(path: Path, shape: tuple[int, int, int], seed: int) -> Path:
+    """A head-like float32 volume: a textured ellipsoid on a zero background, 1 mm voxels."""
+    rng = np.random.default_rng(seed)
+    x, y = np.meshgrid(*[np.linspace(-1, 1, n, dtype=np.float32) for n in shape[:2]], indexing="ij")
+    volume = np.empty(shape, np.float32)
+    for k, z in enumerate(np.linspace(-1, 1, shape[2], dtype=np.float32)):
+        inside = x**2 / 0.8 + y**2 / 0.9 + z**2 / 0.85 <= 1
+        texture = 400 + 150 * np.sin(9 * x + 3 * z) * np.cos(7 * y) + rng.normal(0, 20, x.shape)
+        volume[:, :, k] = np.where(inside, texture, 0)
+    nib.save(nib.Nifti1Image(volume, np.diag([1.0, 1.0, 1.0, 1.0])), path)
+    return path
+
+
+def measure(checkpoint: Path, source: Path, output: Path, options: dict) -> dict:
+    """Run one prediction in a fresh process; its seconds and peak resident bytes."""
+    job = {"checkpoint": str(checkpoint), "input": str(source), "output": str(output), **options}
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", json.dumps(job)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"prediction of {source} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def child(job: dict) -> None:
+    """The measured process: restore, predict, report seconds and this process's peak memory."""
+    from srmri.inference import load_module, predict_file
+
+    module = load_module(job.pop("checkpoint"))
+    source, output = job.pop("input"), job.pop("output")
+    start = time.perf_counter()
+    predict_file(source, output, module, progress=False, **job)
+    seconds = time.perf_counter() - start
+    # ru_maxrss is in KiB on Linux.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"seconds": seconds, "peak_bytes": peak}))
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny volumes; write nothing")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(json.loads(args.child))
+        return []
+    runs = [
+        (goal, model, SMOKE_SHAPES[shape], {**options, "tile": SMOKE_TILE})
+        if args.smoke
+        else (goal, model, shape, options)
+        for goal, model, shape, options in RUNS
+        if not args.smoke or (shape in SMOKE_SHAPES and not options)
+    ]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="srmri-predict-") as folder:
+        folder = Path(folder)
+        checkpoints = {
+            name: save_checkpoint(folder / f"{name}.ckpt", overrides)
+            for name, overrides in MODELS.items()
+        }
+        for i, (goal, model, shape, options) in enumerate(runs):
+            source = folder / f"lr_{'x'.join(map(str, shape))}.nii.gz"
+            if not source.exists():
+                write_volume(source, shape, seed=i)
+            output = folder / f"sr_{i}.nii.gz"
+            result = measure(checkpoints[model], source, output, options)
+            result.update(goal=goal, model=model, shape=shape, options=options)
+            output.unlink()
+            results.append(result)
+            print(
+                f"{goal}: {model} {'x'.join(map(str, shape))} {options or 'defaults'}: "
+                f"{result['seconds']:.1f} s, peak {result['peak_bytes'] / 1e9:.2f} GB",
+                flush=True,
+            )
+    if not args.smoke:
+        _write(results)
+    return results
+
+
+def _write(results: list[dict]) -> None:
+    from srmri.inference import PredictOptions
+
+    defaults = PredictOptions()
+    rows = []
+    for result in results:
+        shape = " x ".join(map(str, result["shape"]))
+        options = ", ".join(f"{k}={v}" for k, v in result["options"].items()) or "defaults"
+        seconds, peak = f"{result['seconds']:.1f}", f"{result['peak_bytes'] / 1e9:.2f}"
+        rows.append([result["model"], shape, options, seconds, peak])
+    timed = next(r for r in results if r["goal"] == "time" and not r["options"])
+    timed_amp = next(r for r in results if r["goal"] == "time" and r["options"])
+    whole = next(r for r in results if r["shape"] == MEMORY_SHAPE)
+    slab = next(r for r in results if r["shape"] == SLAB_SHAPE)
+    volume_bytes = int(np.prod(MEMORY_SHAPE)) * 4
+    estimate = max(whole["peak_bytes"], slab["peak_bytes"] + volume_bytes)
+
+    def verdict(value: float, target: float) -> str:
+        return "meets" if value <= target else "misses"
+
+    time_shape = " x ".join(map(str, TIME_SHAPE))
+    memory_shape = " x ".join(map(str, MEMORY_SHAPE))
+    body = (
+        f"{machine_line()}\n\n"
+        "`predict_file` from a float32 `.nii.gz` to a float32 `.nii.gz`, x2, axial view, each "
+        "run in a fresh process: wall time of reading, super-resolving, writing and compressing "
+        "(not the start-up); peak resident memory of the whole process (`ru_maxrss`; about "
+        "0.6 GB of it is Python, torch and Lightning). `wdsr_a` is the default model "
+        "(`conf/model/wdsr_a.yaml`), `bicubic` the interpolation baseline, both from "
+        "`python train.py` configs with random weights. Defaults: "
+        f"batch_size={defaults.batch_size}, tile={defaults.tile}, overlap={defaults.overlap}, "
+        f"amp={defaults.amp} (amp=True: bfloat16 autocast on the CPU).\n\n"
+        + markdown_table(["model", "input volume", "options", "seconds", "peak memory (GB)"], rows)
+        + f"\n\nTime for {time_shape} x2 with the default model: **{timed['seconds']:.0f} s** "
+        f"at float32 (the default), which {verdict(timed['seconds'], TARGET_SECONDS)} the "
+        f"target of {TARGET_SECONDS:.0f} s; **{timed_amp['seconds']:.0f} s** with amp=true, "
+        f"which {verdict(timed_amp['seconds'], TARGET_SECONDS)} it.\n\n"
+        f"Peak memory for {memory_shape} with tiling: the whole pipeline on the whole volume "
+        f"peaks at **{whole['peak_bytes'] / 1e9:.2f} GB** (bicubic); the default model's float32 "
+        f"tiles at {slab['peak_bytes'] / 1e9:.2f} GB on a slab, plus the float32 volume "
+        f"({volume_bytes / 1e9:.2f} GB), gives an estimated **{estimate / 1e9:.2f} GB** for the "
+        f"default model on the whole volume, which {verdict(estimate, TARGET_PEAK_GB * 1e9)} the "
+        f"target of {TARGET_PEAK_GB:.0f} GB.\n\n"
+        "Rerun: `python benchmarks/predict.py`."
+    )
+    update_section("predict", "Predict: time and memory of super-resolving a volume", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""Super-resolve NIfTI volumes: ``python predict.py ckpt_path=... input=... output=...`` (README.md)."""
+
+from __future__ import annotations
+
+import hydra
+from omegaconf import DictConfig
+
+from srmri.inference.task import predict
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="predict")
+def main(cfg: DictConfig) -> None:
+    predict(cfg)
+
+
+if __name__ == "__main__":
+    main()

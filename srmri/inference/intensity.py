@@ -1,0 +1,106 @@
+"""Intensities of a prediction: the checkpoint's normalisation window and the output data type.
+
+The window comes from :func:`srmri.data.intensity_window` with the checkpoint's
+``hparams.normalisation``, measured on each input volume exactly as training measured it on each
+HR volume (inside a brain mask when the config says ``use_mask`` and a mask is given). The network
+works on [0, 1]; its output, clamped to [0, 1], is mapped back with :func:`srmri.data.denormalise`,
+so the output is in the input's units and inside the window ``[lo, hi]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+from srmri.data import NONZERO, DataError, intensity_window, normalisation_config
+from srmri.data.volume import AFFINE_TOLERANCE_MM
+
+Encoder = Callable[[np.ndarray], np.ndarray]
+
+
+def read_mask(path: Path, shape: tuple[int, int, int], affine: np.ndarray) -> np.ndarray:
+    """A brain mask NIfTI (voxels > 0) on the grid ``shape`` / ``affine`` of the input.
+
+    Raises:
+        DataError: the file cannot be read, lies on another grid or selects no voxel.
+    """
+    try:
+        image = nib.load(path)
+        mask = np.asanyarray(image.dataobj) > 0
+    except FileNotFoundError:
+        raise
+    except Exception as error:
+        raise DataError(f"{path}: cannot read the brain mask as NIfTI ({error})") from error
+    if mask.shape[:3] != shape or mask.size != np.prod(shape):
+        raise DataError(f"{path}: mask shape {mask.shape} differs from the input's {shape}")
+    if not np.allclose(image.affine, affine, atol=AFFINE_TOLERANCE_MM):
+        raise DataError(f"{path}: mask affine differs from the input's; expected the same grid")
+    if not mask.any():
+        raise DataError(f"{path}: brain mask is empty; expected some voxels > 0")
+    return mask.reshape(shape)
+
+
+def measure_window(
+    volume: np.ndarray,
+    normalisation: Mapping,
+    mask: np.ndarray | str | None,
+    name: str,
+) -> tuple[float, float]:
+    """``(lo, hi)`` of the checkpoint's normalisation on ``volume`` ``(X, Y, Z)``.
+
+    Args:
+        volume: input intensities.
+        normalisation: the checkpoint's ``hparams.normalisation``.
+        mask: a boolean mask of ``volume``'s shape, ``"nonzero"`` or None; used only when the
+            normalisation has ``use_mask``.
+        name: the input, for messages.
+
+    Raises:
+        DataError: an empty window (a constant volume) or a ``nonzero`` mask with no voxel > 0.
+    """
+    config = normalisation_config(normalisation)
+    if not config["use_mask"]:
+        mask = None
+    elif isinstance(mask, str) and mask == NONZERO:
+        mask = volume > 0
+        if not mask.any():
+            raise DataError(f"{name}: mask 'nonzero' is empty; the volume has no voxel > 0")
+    # A flat view in memory order: no copy of a (Fortran-ordered) NIfTI volume before the one
+    # that the percentile itself makes.
+    values = volume if mask is not None else volume.ravel(order="K")
+    lo, hi = intensity_window(values, mask, config["method"], config["lower"], config["upper"])
+    if not hi > lo:
+        raise DataError(
+            f"{name}: empty intensity window lo={lo}, hi={hi} (a constant volume?); "
+            "expected varying intensities"
+        )
+    return lo, hi
+
+
+def output_dtype(header: nib.Nifti1Header, mode: str) -> np.dtype:
+    """float32, or with ``mode="input"`` an integer input's own on-disk type."""
+    stored = header.get_data_dtype()
+    if mode == "input" and np.issubdtype(stored, np.integer):
+        return stored.newbyteorder("=")
+    return np.dtype(np.float32)
+
+
+def encoder(dtype: np.dtype, scaling: tuple[float, float]) -> Encoder:
+    """float32 intensities -> values to store as ``dtype`` with ``scaling`` (slope, inter).
+
+    Integers are stored as ``round((value - scl_inter) / scl_slope)``, clipped to the type's range,
+    so a reader that applies the scaling gets the values back to within half a step.
+    """
+    if not np.issubdtype(dtype, np.integer):
+        return lambda values: values.astype(dtype, copy=False)
+    slope, inter = scaling
+    limits = np.iinfo(dtype)
+
+    def encode(values: np.ndarray) -> np.ndarray:
+        stored = np.rint((values.astype(np.float64) - inter) / slope)
+        return np.clip(stored, limits.min, limits.max).astype(dtype)
+
+    return encode

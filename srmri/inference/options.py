@@ -1,0 +1,72 @@
+"""Every choice of a prediction run, checked once: :class:`PredictOptions`.
+
+The defaults equal ``conf/predict.yaml`` (a test keeps them in step), so the Python functions and
+``predict.py`` behave alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from srmri.data import NONZERO, VIEWS
+
+DTYPES = ("float32", "input")
+VOLUMES_4D = ("each", "error")
+
+
+@dataclass(frozen=True)
+class PredictOptions:
+    """How volumes are super-resolved and written.
+
+    Attributes:
+        view: the anatomical plane whose slices are super-resolved: ``axial``, ``coronal`` or
+            ``sagittal``; its two in-plane voxel axes get ``scale`` times as many voxels.
+        batch_size: slices per network call.
+        tile: largest LR tile side in pixels; None runs whole slices (memory grows with them).
+        overlap: LR pixels of context around each tile (see :mod:`srmri.inference.tiling`).
+        self_ensemble: average the 8 dihedral transforms (8 times slower).
+        device: ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda`` or ``cuda:N``.
+        amp: autocast the network (float16 on CUDA, bfloat16 on CPU); faster, less precise.
+        dtype: ``float32`` writes float32; ``input`` keeps an integer input's on-disk type and
+            its scl_slope / scl_inter, rounding and clipping to the type's range (float inputs
+            are written as float32 either way).
+        volumes_4d: ``each`` super-resolves every volume along the 4th axis; ``error`` refuses
+            4-D inputs.
+        mask: where the intensity window is measured when the checkpoint's normalisation has
+            ``use_mask``: None (the whole volume), ``nonzero`` (voxels > 0, for skull-stripped
+            inputs) or a brain-mask NIfTI on the input's grid (one input only).
+        overwrite: replace an existing output file.
+        compresslevel: gzip level (1 fastest .. 9 smallest) of ``.nii.gz`` outputs.
+        progress: show a progress bar over slices.
+    """
+
+    view: str = "axial"
+    batch_size: int = 4
+    tile: int | None = 256
+    overlap: int = 16
+    self_ensemble: bool = False
+    device: str = "auto"
+    amp: bool = False
+    dtype: str = "float32"
+    volumes_4d: str = "each"
+    mask: str | Path | None = None
+    overwrite: bool = False
+    compresslevel: int = 1
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        checks = {
+            "view": (self.view in VIEWS, f"one of {VIEWS}"),
+            "batch_size": (self.batch_size >= 1, "an integer >= 1"),
+            "tile": (self.tile is None or self.tile >= 1, "null or an integer >= 1"),
+            "overlap": (self.overlap >= 0, "an integer >= 0"),
+            "dtype": (self.dtype in DTYPES, f"one of {DTYPES}"),
+            "volumes_4d": (self.volumes_4d in VOLUMES_4D, f"one of {VOLUMES_4D}"),
+            "compresslevel": (0 <= self.compresslevel <= 9, "an integer in 0..9"),
+        }
+        for key, (valid, expected) in checks.items():
+            if not valid:
+                raise ValueError(f"predict: {key} must be {expected}, got {getattr(self, key)!r}")
+        if self.mask is not None and self.mask != NONZERO:
+            object.__setattr__(self, "mask", Path(self.mask))

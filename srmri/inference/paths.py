@@ -1,0 +1,90 @@
+"""Which files a prediction reads and writes: inputs from a file, a folder or a glob pattern,
+outputs planned and checked before any work starts."""
+
+from __future__ import annotations
+
+import os
+from glob import glob
+from pathlib import Path
+
+from srmri.inference.nifti import is_nifti_name
+from srmri.inference.options import PredictOptions
+
+GLOB_CHARACTERS = "*?["
+
+
+def check_output(output: Path, source: Path | None, overwrite: bool) -> None:
+    """Refuse an output that cannot or must not be written.
+
+    Raises:
+        ValueError: the name does not end in ``.nii`` / ``.nii.gz``, or it is the input itself.
+        FileNotFoundError: its folder does not exist.
+        FileExistsError: it exists and ``overwrite`` is false.
+    """
+    if not is_nifti_name(output):
+        raise ValueError(f"{output}: output name must end in .nii or .nii.gz")
+    if not output.parent.is_dir():
+        raise FileNotFoundError(f"{output.parent}: output folder does not exist; create it first")
+    if source is not None and output.exists() and output.resolve() == source.resolve():
+        raise ValueError(f"{output}: output is the input file itself; choose another name")
+    if output.exists() and not overwrite:
+        raise FileExistsError(f"{output}: output exists; pass overwrite=true to replace it")
+
+
+def find_inputs(input: str | os.PathLike) -> list[Path]:
+    """The NIfTI files named by ``input``: a file, a folder (its ``.nii`` / ``.nii.gz`` files) or
+    a glob pattern, sorted.
+
+    Raises:
+        FileNotFoundError: nothing exists there, or no NIfTI file matches.
+    """
+    text = str(input)
+    path = Path(text)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir() if p.is_file() and is_nifti_name(p))
+    elif any(character in text for character in GLOB_CHARACTERS):
+        found = sorted(p for p in map(Path, glob(text)) if p.is_file() and is_nifti_name(p))
+    else:
+        raise FileNotFoundError(f"{text}: input not found; expected a file, a folder or a pattern")
+    if not found:
+        raise FileNotFoundError(f"{text}: no .nii or .nii.gz file found there")
+    return found
+
+
+def plan_outputs(
+    input: str | os.PathLike, output: str | os.PathLike, options: PredictOptions
+) -> list[tuple[Path, Path]]:
+    """``(input file, output file)`` pairs, all checked before any work starts.
+
+    One input file goes to ``output`` (a file name, or an existing folder to keep the input's
+    name); several (a folder or a pattern) go to the existing folder ``output`` under their own
+    names.
+
+    Raises:
+        FileNotFoundError, FileExistsError, ValueError: a missing input or output folder, an
+            existing output without ``overwrite``, two inputs with one name, a bad output name,
+            one brain-mask file for several inputs.
+    """
+    inputs = find_inputs(input)
+    target = Path(output)
+    several = len(inputs) > 1 or not Path(input).is_file()
+    if several and not target.is_dir():
+        raise FileNotFoundError(
+            f"{target}: output folder does not exist; several inputs ({input}) need an existing "
+            "output folder"
+        )
+    outputs = [target / path.name for path in inputs] if target.is_dir() else [target]
+    names = [path.name for path in outputs]
+    clashes = sorted({name for name in names if names.count(name) > 1})
+    if clashes:
+        raise ValueError(f"{input}: several inputs share the output name(s) {clashes}")
+    if isinstance(options.mask, Path) and len(inputs) > 1:
+        raise ValueError(
+            f"mask={options.mask} is one brain mask but {len(inputs)} inputs were given; use "
+            "mask=nonzero or one input at a time"
+        )
+    for source, destination in zip(inputs, outputs, strict=True):
+        check_output(destination, source, options.overwrite)
+    return list(zip(inputs, outputs, strict=True))

@@ -1,0 +1,123 @@
+"""Super-resolving the slices of one volume: device, AMP, orientation, self-ensemble, tiling.
+
+:class:`SliceResolver` turns normalised LR slices into SR slices with a checkpoint's inference
+weights (the EMA average when the module keeps one); :func:`super_resolve_volume` walks a volume's
+slices along a view in batches and writes each SR batch into the output grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.nn.utils import parametrize
+
+from srmri.data import denormalise, normalise
+from srmri.inference.ensemble import predict_self_ensemble
+from srmri.inference.geometry import Plane
+from srmri.inference.options import PredictOptions
+from srmri.inference.tiling import predict_tiled
+from srmri.models import build_network
+from srmri.module import SRModule
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; anything else as torch reads it."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except RuntimeError as error:
+        raise ValueError(
+            f"predict: device must be auto, cpu, cuda or cuda:N, got {device!r}"
+        ) from error
+
+
+def inference_copy(module: SRModule, device: torch.device) -> nn.Module:
+    """A private, frozen copy of the module's inference weights on ``device``, channels-last.
+
+    A copy, so the caller's module is neither moved nor changed. Weight normalisation is folded
+    into plain weights (the same values, computed once instead of at every call), which can then
+    take the channels-last layout that oneDNN and cuDNN convolve fastest (on a 2-core CPU the
+    default WDSR-A ran 1.5x faster at float32 and 3x faster with AMP than with weight
+    normalisation left in place).
+    """
+    network = build_network(module.hparams.network, module.hparams.pretrained, load_weights=False)
+    network.load_state_dict(module.inference_network.state_dict())
+    # Safe on this fresh network: its parametrized layers have classes of their own.
+    for layer in network.modules():
+        if parametrize.is_parametrized(layer):
+            for name in list(layer.parametrizations):
+                parametrize.remove_parametrizations(layer, name)
+    return network.eval().requires_grad_(False).to(device, memory_format=torch.channels_last)
+
+
+class SliceResolver:
+    """``(B, H, W)`` normalised LR slices -> ``(B, H * s, W * s)`` SR slices in [0, 1].
+
+    Args:
+        module: the restored checkpoint (1 channel).
+        plane: where the slices lie in the input's grid (sets the network's orientation).
+        options: device, AMP, self-ensemble and tiling settings.
+    """
+
+    def __init__(self, module: SRModule, plane: Plane, options: PredictOptions) -> None:
+        self.device = resolve_device(options.device)
+        self.network = inference_copy(module, self.device)
+        self.scale = module.scale
+        self.plane = plane
+        self.options = options
+        # bfloat16 is the type CPUs autocast to; float16 suits CUDA tensor cores.
+        self.amp_dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
+
+    def _predict(self, lr: Tensor) -> Tensor:
+        """``(B, 1, h, w)`` -> ``(B, 1, h * s, w * s)`` float32, one network call."""
+        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.options.amp):
+            sr = self.network(lr.contiguous(memory_format=torch.channels_last))
+        return sr.float()
+
+    @torch.inference_mode()
+    def __call__(self, lr: Tensor) -> Tensor:
+        """Super-resolve ``lr`` ``(B, H, W)`` (any device); the result is on :attr:`device`."""
+        predict = self._predict
+        if self.options.self_ensemble:
+            predict = partial(predict_self_ensemble, predict)
+        lr = self.plane.to_network(lr.to(self.device, torch.float32)[:, None])
+        sr = predict_tiled(predict, lr, self.scale, self.options.tile, self.options.overlap)
+        return self.plane.from_network(sr)[:, 0].clamp(0.0, 1.0)
+
+
+def super_resolve_volume(
+    volume: np.ndarray,
+    window: tuple[float, float],
+    resolver: SliceResolver,
+    out: np.ndarray,
+    encode: Callable[[np.ndarray], np.ndarray],
+    batch_size: int,
+    after_batch: Callable[[int], None] | None = None,
+) -> None:
+    """Fill ``out`` with the SR volume of ``volume``, slice batch by slice batch.
+
+    Args:
+        volume: ``(X, Y, Z)`` input intensities (float32).
+        window: ``(lo, hi)`` of the checkpoint's normalisation, measured on ``volume``.
+        resolver: super-resolves normalised slices along its plane.
+        out: the output grid, ``volume``'s shape with the in-plane axes times ``scale``.
+        encode: float32 intensities -> the output's data type.
+        batch_size: slices per network call.
+        after_batch: called with the number of slices done after each batch is written.
+    """
+    lo, hi = window
+    through = resolver.plane.through
+    source = np.moveaxis(volume, through, 0)
+    target = np.moveaxis(out, through, 0)
+    for start in range(0, source.shape[0], batch_size):
+        stop = min(start + batch_size, source.shape[0])
+        lr = normalise(torch.from_numpy(np.ascontiguousarray(source[start:stop])), lo, hi)
+        sr = denormalise(resolver(lr), lo, hi)
+        target[start:stop] = encode(sr.cpu().numpy())
+        if after_batch is not None:
+            after_batch(stop - start)
