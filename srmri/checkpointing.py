@@ -105,8 +105,15 @@ def describe(checkpoint: dict[str, Any]) -> str:
     return f"epoch {checkpoint.get('epoch', '?')}, global step {checkpoint.get('global_step', '?')}"
 
 
+REQUIRED_HPARAMS = ("network", "degradation", "normalisation")
+
+
 def load_module(path: str | os.PathLike, map_location: Any = "cpu", **overrides: Any) -> SRModule:
-    """The :class:`~srmri.module.SRModule` of a checkpoint, loaded safely (for evaluate / predict).
+    """The :class:`~srmri.module.SRModule` of a checkpoint, loaded safely, in eval mode.
+
+    The one loader evaluation and prediction use: the file is checked and read without executing
+    code (:func:`load_checkpoint`), must hold srmri's hyperparameters and weights, and its network
+    must take grey (1-channel) slices, as every MRI use of srmri does.
 
     Args:
         path: a ``.ckpt`` file written by ``train.py``.
@@ -114,12 +121,33 @@ def load_module(path: str | os.PathLike, map_location: Any = "cpu", **overrides:
         overrides: hyperparameters to replace (e.g. ``compile=False``).
 
     Raises:
-        FileNotFoundError, CheckpointError: as :func:`load_checkpoint`.
+        FileNotFoundError: no file at ``path``.
+        CheckpointError: as :func:`load_checkpoint`; or the file lacks srmri's hyperparameters or
+            weights, cannot be restored, or holds a network for other than 1-channel images.
     """
-    load_checkpoint(path)
-    return SRModule.load_from_checkpoint(
-        path, map_location=map_location, weights_only=True, **overrides
-    )
+    checkpoint = load_checkpoint(path)
+    hparams = checkpoint.get("hyper_parameters")
+    if not isinstance(hparams, dict):
+        raise CheckpointError(
+            f"{path}: no 'hyper_parameters'; expected a checkpoint saved by srmri's SRModule"
+        )
+    missing = [f"hyper_parameters.{key}" for key in REQUIRED_HPARAMS if key not in hparams]
+    if missing:
+        raise CheckpointError(
+            f"{path}: lacks {', '.join(missing)}; expected a checkpoint saved by srmri's SRModule"
+        )
+    try:
+        module = SRModule.load_from_checkpoint(
+            path, map_location=map_location, weights_only=True, **overrides
+        )
+    except Exception as error:
+        raise CheckpointError(f"{path}: cannot restore the model ({error})") from error
+    if module.channels != 1:
+        raise CheckpointError(
+            f"{path}: the network takes {module.channels}-channel images; srmri scores and "
+            "super-resolves grey (1-channel) slices, so a checkpoint with channels=1 is expected"
+        )
+    return module.eval()
 
 
 def save_atomic(checkpoint: dict[str, Any], path: Path) -> None:

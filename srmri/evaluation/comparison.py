@@ -18,7 +18,7 @@ from typing import Any
 import hydra.utils
 import torch
 
-from srmri.checkpointing import load_checkpoint
+from srmri import checkpointing
 from srmri.data import normalisation_config
 from srmri.degradation import Degradation
 from srmri.errors import CheckpointError
@@ -27,7 +27,6 @@ from srmri.models import Interpolation
 from srmri.module import SRModule
 
 log = logging.getLogger(__name__)
-REQUIRED_HPARAMS = ("network", "degradation", "normalisation")
 CONFIG_SOURCE = "model config"
 
 
@@ -61,35 +60,9 @@ def load_module(path: Path, device: str | torch.device = "cpu") -> SRModule:
     """An :class:`SRModule` restored from ``path``, in eval mode, without gradients.
 
     Raises:
-        FileNotFoundError: no file at ``path``.
-        CheckpointError: not a readable checkpoint, lacks srmri's hyperparameters or weights, or
-            holds a network that does not take grey (1-channel) slices.
+        FileNotFoundError, CheckpointError: as :func:`srmri.checkpointing.load_module`.
     """
-    if not path.is_file():
-        raise FileNotFoundError(f"ckpt_path {path}: checkpoint file not found")
-    checkpoint = load_checkpoint(path)
-    hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
-    if not isinstance(hparams, Mapping):
-        raise CheckpointError(
-            f"ckpt_path {path}: no 'hyper_parameters'; expected a checkpoint saved by srmri's SRModule"
-        )
-    missing = [f"hyper_parameters.{key}" for key in REQUIRED_HPARAMS if key not in hparams]
-    missing += [] if "state_dict" in checkpoint else ["state_dict"]
-    if missing:
-        raise CheckpointError(
-            f"ckpt_path {path}: lacks {', '.join(missing)}; expected a checkpoint saved by srmri's "
-            "SRModule"
-        )
-    try:
-        module = SRModule.load_from_checkpoint(path, map_location=device, weights_only=True)
-    except Exception as error:
-        raise CheckpointError(f"ckpt_path {path}: cannot restore the model ({error})") from error
-    if module.channels != 1:
-        raise CheckpointError(
-            f"ckpt_path {path}: the network takes {module.channels}-channel images; evaluation "
-            "scores grey (1-channel) slices"
-        )
-    return module.eval().requires_grad_(False)
+    return checkpointing.load_module(path, map_location=device).requires_grad_(False)
 
 
 def build_comparison(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
+from srmri import checkpointing
 from srmri.module import SRModule
 
 
@@ -12,20 +12,9 @@ def load_module(ckpt_path: str | os.PathLike) -> SRModule:
     """Restore a checkpoint for prediction (on the CPU; the options choose the device later).
 
     Raises:
-        FileNotFoundError: the file does not exist.
-        ValueError: it is not an srmri checkpoint, or its network is not 1-channel.
+        FileNotFoundError, CheckpointError: as :func:`srmri.checkpointing.load_module`.
     """
-    path = Path(ckpt_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: checkpoint file not found")
-    try:
-        module = SRModule.load_from_checkpoint(
-            path, map_location="cpu", weights_only=True, compile=False
-        )
-    except Exception as error:
-        raise ValueError(f"{path}: cannot restore an srmri checkpoint ({error})") from error
-    check_channels(module, str(path))
-    return module.eval()
+    return checkpointing.load_module(ckpt_path, map_location="cpu", compile=False)
 
 
 def check_channels(module: SRModule, name: str) -> None:
