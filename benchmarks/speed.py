@@ -49,7 +49,21 @@ QUOTED = (("data_pipeline", "Data pipeline"), ("predict", "Volume prediction"))
 
 @dataclass(frozen=True)
 class Sizes:
-    """How big and how long each measurement is."""
+    """How big and how long each measurement is.
+
+    Attributes:
+        input_hw: inference input ``(H, W)``.
+        warmup: untimed inference runs per variant.
+        repeats: timed inference runs per variant (the median is reported).
+        matmul_size: side of the square matrices of the peak measurement.
+        matmul_repeats: timed matrix products (the median is reported).
+        train_batch: HR patches per training step.
+        train_patch: HR patch side.
+        train_warmup: training steps left out before timing.
+        train_steps: timed training steps per round.
+        train_rounds: rounds of both training paths.
+        volume: the GPU volume's shape.
+    """
 
     input_hw: tuple[int, int]
     warmup: int
@@ -64,8 +78,33 @@ class Sizes:
     volume: tuple[int, int, int]
 
 
-FULL = Sizes(STUDY_INPUT, 1, 3, 4096, 10, 16, 48, 5, 30, 3, STUDY_VOLUME)
-SMOKE = Sizes((8, 12), 1, 1, 256, 2, 2, 24, 1, 2, 1, (32, 32, 4))
+# The demo's batch (16 patches of 48 x 48) and the study's input and volume.
+FULL = Sizes(
+    input_hw=STUDY_INPUT,
+    warmup=1,
+    repeats=3,
+    matmul_size=4096,
+    matmul_repeats=10,
+    train_batch=16,
+    train_patch=48,
+    train_warmup=5,
+    train_steps=30,
+    train_rounds=3,
+    volume=STUDY_VOLUME,
+)
+SMOKE = Sizes(
+    input_hw=(8, 12),
+    warmup=1,
+    repeats=1,
+    matmul_size=256,
+    matmul_repeats=2,
+    train_batch=2,
+    train_patch=24,
+    train_warmup=1,
+    train_steps=2,
+    train_rounds=1,
+    volume=(32, 32, 4),
+)
 
 
 def main(argv: list[str] | None = None) -> dict[str, list]:
@@ -75,7 +114,7 @@ def main(argv: list[str] | None = None) -> dict[str, list]:
         **{
             key: value
             for key, value in (("repeats", args.repeats), ("train_rounds", args.train_rounds))
-            if value
+            if value is not None
         },
     )
     _quiet_lightning()
@@ -138,13 +177,31 @@ def _training(
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes for CI; write nothing")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (study: 2)")
+    parser.add_argument(
+        "--threads", type=_positive, default=2, help="torch CPU threads (the study's: 2)"
+    )
     parser.add_argument(
         "--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS, help="inference variants"
     )
-    parser.add_argument("--repeats", type=int, help="timed inference runs per variant (median)")
-    parser.add_argument("--train-rounds", type=int, help="alternating training rounds (median)")
+    parser.add_argument(
+        "--repeats", type=_positive, help=f"timed inference runs per variant ({FULL.repeats})"
+    )
+    parser.add_argument(
+        "--train-rounds",
+        type=_positive,
+        help=f"rounds of both training paths ({FULL.train_rounds})",
+    )
     return parser.parse_args(argv)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def _quiet_lightning() -> None:
@@ -155,6 +212,7 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*overridden `on_after_batch_transfer`.*")
     warnings.filterwarnings("ignore", message=".*validation_step` but have no `val_dataloader.*")
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
 
 
 def _peak(device: torch.device, dtype: torch.dtype, sizes: Sizes) -> float:
@@ -256,15 +314,15 @@ def _tables(
         + markdown_table(["device", "type", "GFLOP/s"], peak_rows),
         f"Inference on one {w} x {h} RGB input ({cpu_threads} on the CPU):\n\n"
         + markdown_table(INFERENCE_HEADER, _inference_rows(inference, peaks)),
-        f"Training step of the demo network, {batch} HR patches of {patch} x {patch}:\n\n"
-        + markdown_table(TRAINING_HEADER, training_rows),
+        f"Training step of the demo network (`conf/model/wdsr_a.yaml`), {batch} HR patches of "
+        f"{patch} x {patch}:\n\n" + markdown_table(TRAINING_HEADER, training_rows),
     ]
     if isinstance(volume, VolumeResult):
         memory = f"{volume.peak_bytes / 2**30:.2f}" if volume.peak_bytes is not None else "-"
         shape = " x ".join(map(str, volume.shape))
         parts.append(
             markdown_table(
-                ["GPU volume", "scale", "median s", "peak GPU memory GiB"],
+                ["GPU volume (demo network)", "scale", "median s", "peak GPU memory GiB"],
                 [[shape, f"x{volume.scale}", f"{volume.seconds:.2f}", memory]],
             )
         )
@@ -281,7 +339,7 @@ INFERENCE_HEADER = [
     "median s",
     "GFLOP/s",
     "of matmul peak",
-    "s at peak",
+    "s at 100% of peak",
     "study s",
     "faster than study",
     "target s",
@@ -303,29 +361,31 @@ def _summary(
     training: list[TrainingResult],
 ) -> str:
     lines = []
-    cpu_fp32 = [
-        r
-        for r in inference
-        if r.device.type == "cpu"
-        and r.input_hw == STUDY_INPUT
-        and variant_dtype(r.variant, r.device) == torch.float32
-    ]
+    cpu = [r for r in inference if r.device.type == "cpu" and r.input_hw == STUDY_INPUT]
     for spec in NETWORKS:
-        rows = [r for r in cpu_fp32 if r.network is spec]
-        if not rows:
+        fp32 = [
+            r
+            for r in cpu
+            if r.network is spec and variant_dtype(r.variant, r.device) == torch.float32
+        ]
+        if not fp32:
             continue
-        best = min(rows, key=lambda r: r.seconds)
+        best = min(fp32, key=lambda r: r.seconds)
         fraction = best.gflops / peaks["cpu", torch.float32]
-        verdict = _verdict(best.seconds <= spec.target_seconds)
-        efficiency = _verdict(fraction >= EFFICIENCY_TARGET)
-        lines.append(
+        line = (
             f"- {spec.name}, fp32 on the CPU: **{best.seconds:,.2f} s** ({best.variant}), "
-            f"{verdict} the {spec.target_seconds:g} s target; "
-            f"{spec.study_seconds / best.seconds:,.1f}x faster than the study's "
-            f"{spec.study_seconds:g} s ({spec.study_threads} threads); "
-            f"**{fraction:.0%}** of the fp32 matmul peak, {efficiency} the "
+            f"{_verdict(best.seconds <= spec.target_seconds)} the {spec.target_seconds:g} s "
+            f"target; {spec.study_seconds / best.seconds:,.1f}x faster than the study's "
+            f"{spec.study_seconds:g} s ({spec.study_threads} threads); **{fraction:.0%}** of the "
+            f"fp32 matmul peak, {_verdict(fraction >= EFFICIENCY_TARGET)} the "
             f"{EFFICIENCY_TARGET:.0%} target."
         )
+        for amp in (r for r in cpu if r.network is spec and r.variant == "amp"):
+            line += (
+                f" With `amp` (bf16): {amp.seconds:,.2f} s, "
+                f"{_verdict(amp.seconds <= spec.target_seconds)} the target."
+            )
+        lines.append(line)
     for r in training:
         verdict = _verdict(r.overhead <= OVERHEAD_TARGET)
         lines.append(
@@ -360,10 +420,12 @@ def _write(tables: str, summary: str, load: float, sizes: Sizes) -> None:
         "`nchw` is the network as built; `channels_last` is srmri's prediction path "
         "(channels-last weights and input, weight norm computed once per forward); `amp` is that "
         "path under autocast (bf16 on a CPU, fp16 on a GPU), compared with the matmul peak of "
-        "its own type. GFLOP counts 2 x multiply-adds of every convolution; 's at peak' is the "
-        "time the convolutions would take at the matmul peak. GPU fp32 rows run without TF32. "
+        "its own type. GFLOP counts 2 x multiply-adds of every convolution; 's at 100% of peak' "
+        "is the time the convolutions would take at the matmul peak. GPU fp32 rows run without "
+        "TF32. "
         f"Training: steady state after {sizes.train_warmup} steps, {sizes.train_steps} timed "
-        f"steps, median of {sizes.train_rounds} alternating rounds; both paths do the "
+        f"steps, medians of {sizes.train_rounds} rounds (the overhead is the median of each "
+        "round's ratio, both paths of a round back to back); both paths do the "
         "degradation, forward, L1 loss, backward, gradient clipping, Adam, the schedule and the "
         "EMA update.\n\n"
         f"{tables}\n\n{summary}\n\nQuoted from their own sections:\n\n{quoted_figures()}\n\n"
