@@ -24,6 +24,7 @@ TINY = [
 ]
 
 
+@pytest.mark.slow
 def test_plain_loop_and_lightning_reach_the_same_weights():
     cfg = demo_config(TINY)
     cpu = torch.device("cpu")
