@@ -58,8 +58,12 @@ def test_smoke_run_prints_every_table_and_writes_nothing():
     assert (RESULTS.read_text() if RESULTS.exists() else None) == before
 
     rows = table_rows(run.stdout, "cpu")
-    peaks = {row[1]: float(row[2].replace(",", "")) for row in rows if len(row) == 3}
-    assert set(peaks) == {"fp32", "bf16"} and all(p > 0 for p in peaks.values())
+    peaks = {row[1]: row[2:] for row in rows if len(row) == 5}
+    assert set(peaks) == {"fp32", "bf16"}
+    for best, lowest, runs in peaks.values():
+        # Measured before the first network and after each of the two.
+        assert int(runs) == 3
+        assert float(best.replace(",", "")) >= float(lowest.replace(",", "")) > 0
     inference = [row for row in rows if len(row) == 12]
     expected = study_gflop(*SMOKE_INPUT)
     for network, gflop in expected.items():
