@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from benchmarks.results import RESULTS, update_section
 from benchmarks.speed import quoted_figures
@@ -93,3 +94,32 @@ def test_other_benchmarks_headlines_are_quoted_with_their_date(tmp_path):
     assert "measured 2031-02-03" in quoted
     assert "Best: **1,234 pairs/s** (workers=0)." in quoted
     assert "Volume prediction: not measured yet" in quoted
+
+
+@pytest.mark.slow
+def test_full_mode_replaces_only_its_own_section(tmp_path, monkeypatch):
+    from benchmarks import speed
+
+    results = tmp_path / "RESULTS.md"
+    update_section("data_pipeline", "Data pipeline", "Best: **7 pairs/s**.", results)
+    others = results.read_text()
+    monkeypatch.setattr(speed, "FULL", speed.SMOKE)
+    monkeypatch.setattr(
+        speed,
+        "update_section",
+        lambda name, title, body: update_section(name, title, body, results),
+    )
+    threads = torch.get_num_threads()
+    try:
+        speed.main(["--threads", "1", "--variants", "channels_last"])
+        speed.main(["--threads", "1", "--variants", "channels_last"])
+    finally:
+        torch.set_num_threads(threads)
+    text = results.read_text()
+    # Written twice, present once; the other benchmark's section is kept as it was.
+    assert text.count("<!-- speed:start -->") == 1 and text.count("<!-- speed:end -->") == 1
+    assert text.startswith(others.rstrip())
+    section = text.split("<!-- speed:start -->")[1]
+    assert "Measured " in section and "1 torch threads" in section
+    assert "| cpu | fp32 |" in section and "| cpu 32-true |" in section
+    assert "channels_last (fp32)" in section and "nchw (fp32)" not in section
