@@ -9,7 +9,7 @@ PyTorch loop doing the same work. With a GPU, the same on the GPU plus bf16-mixe
 training and the 256 x 256 x 176 volume. The data-pipeline and volume-prediction figures of
 their own scripts are quoted from ``benchmarks/RESULTS.md``. Updates its ``speed`` section.
 
-    python benchmarks/speed.py            # full run (tens of minutes on 2 CPU cores)
+    python benchmarks/speed.py            # full run (about 17 minutes on a quiet 2-core CPU)
     python benchmarks/speed.py --smoke    # tiny sizes, seconds; writes nothing
 """
 
