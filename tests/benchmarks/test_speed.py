@@ -120,6 +120,6 @@ def test_full_mode_replaces_only_its_own_section(tmp_path, monkeypatch):
     assert text.count("<!-- speed:start -->") == 1 and text.count("<!-- speed:end -->") == 1
     assert text.startswith(others.rstrip())
     section = text.split("<!-- speed:start -->")[1]
-    assert "Measured " in section and "1 torch threads" in section
+    assert "Measured " in section and "torch threads: 1)" in section
     assert "| cpu | fp32 |" in section and "| cpu 32-true |" in section
     assert "channels_last (fp32)" in section and "nchw (fp32)" not in section
