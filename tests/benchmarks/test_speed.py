@@ -123,3 +123,15 @@ def test_full_mode_replaces_only_its_own_section(tmp_path, monkeypatch):
     assert "Measured " in section and "torch threads: 1)" in section
     assert "| cpu | fp32 |" in section and "| cpu 32-true |" in section
     assert "channels_last (fp32)" in section and "nchw (fp32)" not in section
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="checks the refusal on a machine without a GPU"
+)
+def test_asking_for_the_gpu_without_one_is_refused(capsys):
+    from benchmarks import speed
+
+    with pytest.raises(SystemExit) as exit_info:
+        speed.main(["--smoke", "--devices", "cuda"])
+    assert exit_info.value.code == 2
+    assert "--devices cuda: torch sees no CUDA GPU here" in capsys.readouterr().err
