@@ -202,6 +202,14 @@ def results_body(record: Mapping[str, Any], machine: str) -> str:
     if unmet:
         parts.append("**What limits these figures**: " + " ".join(_limits(record)))
     parts.append(
+        "**What they measure**: the fit of a short training run to one brain. The test slab is "
+        "another part of the same MNI152 template, an average of many brains that is smoother "
+        "than a single scan, so a learned deblurring pays off more than it would on one "
+        "subject's scan; bicubic cannot undo the degradation's blur at all. These gains are not "
+        "evidence of generalisation to new subjects, contrasts or scanners: for that, train and "
+        "evaluate with `data=nifti_folder` on your own subjects (split by subject)."
+    )
+    parts.append(
         "Rerun (the standard benchmark): `python benchmarks/quality.py`: 10 minutes of training "
         "per scale at x2 and x4, plus data loading, validation and evaluation (about 30 minutes on "
         "2 cores). `--help` lists the recipe's options."
