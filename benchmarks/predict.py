@@ -86,6 +86,33 @@ def write_volume(path: Path, shape: tuple[int, int, int], seed: int) -> Path:
     return path
 
 
+def compute_floor(shape: tuple[int, int, int], matmul_size: int = 2048) -> dict:
+    """The default model's convolution work on the axial slices of ``shape``, and the seconds it
+    takes at this machine's fp32 and bf16 matrix-multiply peaks (measured here, 2 x 5 products).
+
+    No implementation of the same network on the same CPU can beat these times, so they say
+    whether a time target is reachable at all.
+    """
+    import torch
+    from hydra import compose, initialize_config_dir
+
+    from benchmarks.flops import conv_flops, matmul_gflops
+    from srmri.training import build_module
+
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("train", MODELS["wdsr_a"])
+    network = build_module(cfg).network.eval()
+    slice_flops = conv_flops(network, torch.zeros(1, 1, shape[0], shape[1]))
+    tflop = slice_flops * shape[2] / 1e12
+    cpu = torch.device("cpu")
+    peaks = {
+        name: matmul_gflops(matmul_size, 5, cpu, dtype)
+        for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16))
+    }
+    floor = {name: tflop * 1e3 / gflops for name, gflops in peaks.items()}
+    return {"tflop": tflop, "peak_gflops": peaks, "floor_seconds": floor}
+
+
 def measure(checkpoint: Path, source: Path, output: Path, options: dict) -> dict:
     """Run one prediction in a fresh process; its seconds and peak resident bytes."""
     job = {"checkpoint": str(checkpoint), "input": str(source), "output": str(output), **options}
@@ -150,12 +177,20 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 f"{result['seconds']:.1f} s, peak {result['peak_bytes'] / 1e9:.2f} GB",
                 flush=True,
             )
+    floor = compute_floor(
+        SMOKE_SHAPES[TIME_SHAPE] if args.smoke else TIME_SHAPE, 256 if args.smoke else 2048
+    )
+    print(
+        f"floor: {floor['tflop']:.2f} TFLOP; at the fp32 / bf16 matmul peaks "
+        f"{floor['floor_seconds']['fp32']:.1f} s / {floor['floor_seconds']['bf16']:.1f} s",
+        flush=True,
+    )
     if not args.smoke:
-        _write(results)
+        _write(results, floor)
     return results
 
 
-def _write(results: list[dict]) -> None:
+def _write(results: list[dict], floor: dict) -> None:
     from srmri.inference import PredictOptions
 
     defaults = PredictOptions()
@@ -191,7 +226,15 @@ def _write(results: list[dict]) -> None:
         + f"\n\nTime for {time_shape} x2 with the default model: **{timed['seconds']:.0f} s** "
         f"at float32 (the default), which {verdict(timed['seconds'], TARGET_SECONDS)} the "
         f"target of {TARGET_SECONDS:.0f} s; **{timed_amp['seconds']:.0f} s** with amp=true, "
-        f"which {verdict(timed_amp['seconds'], TARGET_SECONDS)} it.\n\n"
+        f"which {verdict(timed_amp['seconds'], TARGET_SECONDS)} it. The default model's "
+        f"convolutions on this volume are {floor['tflop']:.1f} TFLOP: at this machine's matrix-"
+        f"multiply peak, measured in the same run, that is at least "
+        f"{floor['floor_seconds']['fp32']:.0f} s at float32 "
+        f"({floor['peak_gflops']['fp32']:,.0f} GFLOP/s) and "
+        f"{floor['floor_seconds']['bf16']:.0f} s at bfloat16 "
+        f"({floor['peak_gflops']['bf16']:,.0f} GFLOP/s), so the float32 time is "
+        f"{timed['seconds'] / floor['floor_seconds']['fp32']:.1f}x and the amp time "
+        f"{timed_amp['seconds'] / floor['floor_seconds']['bf16']:.1f}x their floors.\n\n"
         f"Peak memory for {memory_shape} with tiling: the whole pipeline on the whole volume "
         f"peaks at **{whole['peak_bytes'] / 1e9:.2f} GB** (bicubic); the default model's float32 "
         f"tiles at {slab['peak_bytes'] / 1e9:.2f} GB on a slab, plus the float32 volume "
