@@ -27,3 +27,45 @@ def test_compute_floor_counts_the_default_network_and_divides_by_the_peak():
         assert floor["floor_seconds"][name] == pytest.approx(
             floor["tflop"] * 1e3 / floor["peak_gflops"][name]
         )
+
+
+def test_whole_volume_report_states_the_measured_peak(tmp_path, monkeypatch):
+    """With the whole-volume run, RESULTS.md quotes its measured peak, not the estimate."""
+    from benchmarks.results import update_section
+
+    results_md = tmp_path / "RESULTS.md"
+    monkeypatch.setattr(
+        predict,
+        "update_section",
+        lambda name, title, body: update_section(name, title, body, results_md),
+    )
+    run = {"seconds": 90.0, "peak_bytes": int(1.0e9)}
+    results = [
+        {**run, "goal": "time", "model": "wdsr_a", "shape": predict.TIME_SHAPE, "options": {}},
+        {
+            **run,
+            "goal": "time",
+            "model": "wdsr_a",
+            "shape": predict.TIME_SHAPE,
+            "options": {"amp": True},
+        },
+        {**run, "goal": "memory", "model": "bicubic", "shape": predict.MEMORY_SHAPE, "options": {}},
+        {**run, "goal": "memory", "model": "wdsr_a", "shape": predict.SLAB_SHAPE, "options": {}},
+    ]
+    floor = {
+        "tflop": 27.0,
+        "peak_gflops": {"fp32": 300.0, "bf16": 2000.0},
+        "floor_seconds": {"fp32": 90.0, "bf16": 13.5},
+    }
+    predict._write(results, floor)
+    estimated = results_md.read_text()
+    assert "gives an estimated **1.42 GB**" in estimated
+    assert "Rerun: `python benchmarks/predict.py`." in estimated
+
+    whole = {"goal": "memory", "model": "wdsr_a", "shape": predict.MEMORY_SHAPE, "options": {}}
+    predict._write([*results, {**whole, "seconds": 1500.0, "peak_bytes": int(2.5e9)}], floor)
+    text = results_md.read_text()
+    assert (
+        "on the whole volume: **2.50 GB** (measured, 25 minutes), which misses the target" in text
+    )
+    assert "Rerun: `python benchmarks/predict.py --whole-volume`." in text
