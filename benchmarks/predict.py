@@ -72,7 +72,7 @@ def save_checkpoint(path: Path, overrides: list[str]) -> Path:
     module = build_module(cfg)
     trainer = pl.Trainer(accelerator="cpu", logger=False, enable_checkpointing=False)
     trainer.strategy.connect(module)
-    trainer.save_checkpoint(path)
+    trainer.save_checkpoint(path, weights_only=False)
     return path
 
 
