@@ -40,6 +40,7 @@ from benchmarks.quality_recipe import (
 )
 from benchmarks.quality_report import headline, read_scores, results_body, score_rows, table
 from benchmarks.results import machine_info, machine_line, update_section
+from srmri.atomic import write_text_atomic
 from srmri.checkpointing import load_checkpoint, load_module
 from srmri.data import VIEWS
 from srmri.degradation import SCALES
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "runs": runs,
         "rows": rows,
     }
-    write_text(output_dir / "quality.json", json.dumps(record, indent=2))
+    write_text_atomic(output_dir / "quality.json", json.dumps(record, indent=2))
     print(table(rows))
     print("brain-masked PSNR gain over bicubic: " + "; ".join(headline(rows, s) for s in runs))
     print(f"runs, reports and quality.json: {output_dir}")
@@ -222,7 +223,7 @@ def compose(config_name: str, overrides: list[str]) -> DictConfig:
 
 def save_config(cfg: DictConfig, path: Path) -> None:
     """The composed config as YAML, values resolved and secrets redacted as a run's own are."""
-    write_text(path, OmegaConf.to_yaml(OmegaConf.create(redact(plain(cfg)))))
+    write_text_atomic(path, OmegaConf.to_yaml(OmegaConf.create(redact(plain(cfg)))))
 
 
 def new_output_dir(requested: Path | None) -> Path:
@@ -241,14 +242,6 @@ def new_output_dir(requested: Path | None) -> Path:
         )
     requested.mkdir(parents=True, exist_ok=True)
     return requested
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write ``text`` atomically (temporary file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 if __name__ == "__main__":

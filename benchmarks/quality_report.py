@@ -188,7 +188,7 @@ def results_body(record: Mapping[str, Any], machine: str) -> str:
         "minus bicubic; `brain` scores only the voxels inside the template's brain mask. A slice "
         "that a method reproduces exactly (an empty slice, which bicubic returns as exact zeros: "
         "PSNR infinite) is left out of both means and counted as `exact` (`report.md` of the "
-        "evaluation averages each method over its own finite slices instead)."
+        "evaluation leaves such slices out of its PSNR means only: their SSIM is finite)."
     )
     parts.append(table(rows))
     unmet = [row for row in rows if not row["met"]]

@@ -10,10 +10,11 @@ import datetime as dt
 import os
 import platform
 import re
-import tempfile
 from pathlib import Path
 
 import torch
+
+from srmri.atomic import write_text_atomic
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 HEADER = "# Benchmark results\n\nEvery figure here was printed by a script in `benchmarks/`; rerun it to refresh its section.\n"
@@ -68,7 +69,4 @@ def update_section(name: str, title: str, body: str, path: Path = RESULTS) -> No
         if pattern.search(text)
         else text.rstrip() + "\n\n" + block + "\n"
     )
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".RESULTS.", suffix=".md")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    write_text_atomic(path, text)

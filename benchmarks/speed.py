@@ -41,7 +41,7 @@ from benchmarks.inference_speed import (
 )
 from benchmarks.results import RESULTS, machine_info, machine_line, markdown_table, update_section
 from benchmarks.training_overhead import MIXED, TrainingResult, TrainingSetting, compare
-from benchmarks.volume_speed import STUDY_VOLUME, VolumeResult, prediction_available, volume_time
+from benchmarks.volume_speed import STUDY_VOLUME, VolumeResult, volume_time
 
 EFFICIENCY_TARGET = 0.70
 OVERHEAD_TARGET = 0.10
@@ -141,9 +141,10 @@ def main(argv: list[str] | None = None) -> dict[str, list]:
     volume = _volume(sizes, asked="cuda" in args.devices)
     tables = _tables(inference, peaks, training, volume, args.threads)
     summary = _summary(inference, peaks, training)
-    print(f"\n{tables}\n\n{summary}\n\n{quoted_figures()}")
+    quoted = quoted_figures()
+    print(f"\n{tables}\n\n{summary}\n\n{quoted}")
     if not args.smoke:
-        _write(tables, summary, load, sizes, args.devices)
+        _write(tables, summary, quoted, load, sizes, args.devices)
     return {"inference": inference, "training": training}
 
 
@@ -255,8 +256,6 @@ def _volume(sizes: Sizes, asked: bool) -> VolumeResult | str:
         return "no GPU: the GPU volume time was not measured"
     if not asked:
         return "not measured: `--devices` left out cuda"
-    if not prediction_available():
-        return "srmri.inference is not installed here: the GPU volume time was not measured"
     result = volume_time(sizes.volume, torch.device("cuda"), sizes.warmup, sizes.repeats)
     print(f"cuda volume {result.shape}: {result.seconds:.2f} s", flush=True)
     return result
@@ -447,13 +446,16 @@ def quoted_figures(path: Path = RESULTS) -> str:
     return "\n".join(lines)
 
 
-def _write(tables: str, summary: str, load: float, sizes: Sizes, devices: list[str]) -> None:
+def _write(
+    tables: str, summary: str, quoted: str, load: float, sizes: Sizes, devices: list[str]
+) -> None:
     body = (
         f"{machine_line(machine_info())} One-minute load average at the start: {load:.1f}.\n\n"
         f"Networks with random weights (speed does not depend on them). Inference: warm-up run "
         f"excluded, median of {sizes.repeats} runs, under `torch.inference_mode()`. Variants: "
-        "`nchw` is the network as built; `channels_last` is srmri's prediction path "
-        "(channels-last weights and input, weight norm computed once per forward); `amp` is that "
+        "`nchw` is the network as built; `channels_last` has channels-last weights and input "
+        "and computes weight norm once per forward (srmri's prediction path does the same "
+        "convolutions, with weight norm folded into the weights once); `amp` is that "
         "path under autocast (bf16 on a CPU, fp16 on a GPU), compared with the matmul peak of "
         "its own type. GFLOP counts 2 x multiply-adds of every convolution; 's at 100% of peak' "
         "is the time the convolutions would take at the matmul peak. GPU fp32 rows run without "
@@ -465,7 +467,7 @@ def _write(tables: str, summary: str, load: float, sizes: Sizes, devices: list[s
         "EMA update.\n\n"
         f"{tables}\n\n{summary}\n\n"
         # The quoted sections are CPU figures: they belong with the CPU tables only.
-        + (f"Quoted from their own sections:\n\n{quoted_figures()}\n\n" if "cpu" in devices else "")
+        + (f"Quoted from their own sections:\n\n{quoted}\n\n" if "cpu" in devices else "")
         + f"Rerun: `python benchmarks/speed.py{'' if 'cpu' in devices else ' --devices cuda'}`."
     )
     if "cpu" in devices:

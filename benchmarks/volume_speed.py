@@ -6,7 +6,6 @@ so the figure covers slicing, batching, tiling and writing the output array, not
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 
 import nibabel as nib
@@ -28,11 +27,6 @@ class VolumeResult:
     scale: int
     seconds: float
     peak_bytes: int | None
-
-
-def prediction_available() -> bool:
-    """Whether this srmri has the volume prediction path."""
-    return importlib.util.find_spec("srmri.inference") is not None
 
 
 def volume_time(

@@ -85,8 +85,6 @@ def _check_missing(cfg: DictConfig) -> None:
         if key == "hydra":
             continue
         try:
-            if OmegaConf.is_missing(cfg, key):
-                raise MissingMandatoryValue(f"{key} is ???")
             node = cfg[key]
             if isinstance(node, DictConfig | ListConfig):
                 OmegaConf.to_container(node, resolve=True, throw_on_missing=True)

@@ -17,7 +17,6 @@ import io
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,8 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.table import Table
 
+from srmri.atomic import write_text_atomic
+
 JOB_STATUS = "job_status.json"
 METRICS = "metrics.json"
 SUMMARY = "sweep_summary"
@@ -41,14 +42,6 @@ RANK_VARIABLES = ("SLURM_PROCID", "SUBMITIT_LOCAL_GLOBALID", "RANK")
 def is_global_zero() -> bool:
     """Whether this process is rank 0 of its job (always true outside distributed launches)."""
     return all(int(os.environ.get(name, "0")) == 0 for name in RANK_VARIABLES)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -144,12 +137,12 @@ def write_summary(sweep_dir: Path, metric: str, mode: str = "max") -> list[dict[
         "best_job": None if best is None else best["job"],
         "jobs": rows,
     }
-    write_atomic(sweep_dir / f"{SUMMARY}.json", json.dumps(payload, indent=2, default=str))
+    write_text_atomic(sweep_dir / f"{SUMMARY}.json", json.dumps(payload, indent=2, default=str))
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns(rows, metric), restval="")
     writer.writeheader()
     writer.writerows(rows)
-    write_atomic(sweep_dir / f"{SUMMARY}.csv", buffer.getvalue())
+    write_text_atomic(sweep_dir / f"{SUMMARY}.csv", buffer.getvalue())
     return rows
 
 
@@ -211,7 +204,7 @@ class SweepSummary(Callback):
             "overrides": list(config.hydra.overrides.task),
             **job_status(job_return),
         }
-        write_atomic(run_dir / JOB_STATUS, json.dumps(record, indent=2))
+        write_text_atomic(run_dir / JOB_STATUS, json.dumps(record, indent=2))
         write_summary(Path(config.hydra.sweep.dir), self.metric, self.mode)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:

@@ -22,6 +22,7 @@ from pytorch_lightning.utilities import rank_zero_only
 from rich.console import Console
 from rich.table import Table
 
+from srmri.atomic import write_text_atomic
 from srmri.config_check import check_config, check_launch
 from srmri.config_tree import print_config
 from srmri.loggers import wandb_logger
@@ -111,6 +112,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     module = build_module(cfg)
     callbacks = instantiate_group(cfg.get("callbacks"))
     loggers = instantiate_loggers(cfg.get("logger"), resumed)
+    exit_code = 0
     trainer: pl.Trainer = hydra.utils.instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers or False
     )
@@ -137,17 +139,14 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             print_report(report)
         return report
     except BaseException:
-        close_loggers(loggers, exit_code=1)
+        exit_code = 1
         raise
     finally:
-        close_loggers(loggers)
+        close_loggers(loggers, exit_code=exit_code)
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=True))
 
 
 def print_report(report: dict[str, Any], console: Console | None = None) -> None:

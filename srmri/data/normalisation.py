@@ -72,7 +72,8 @@ def intensity_window(
     if mask is not None:
         keep = mask.detach().cpu().numpy() if isinstance(mask, Tensor) else np.asarray(mask)
         values = values[keep.astype(bool)]
-    values = values.ravel()
+    # Memory order: no copy of a Fortran-ordered (NIfTI) volume; the window ignores the order.
+    values = values.ravel(order="K")
     if values.size == 0:
         raise ValueError("intensity_window: the mask selects no voxel")
     if method == "percentile":

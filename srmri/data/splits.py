@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from srmri.atomic import write_text_atomic
 from srmri.data.records import SPLITS, DataError, VolumeRecord
 
 log = logging.getLogger(__name__)
@@ -139,15 +138,9 @@ def slab_ranges(
 
 def write_split(directory: str | Path, content: Mapping) -> Path:
     """Write ``content`` as ``split.json`` in ``directory``, atomically; returns the file's path."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / SPLIT_FILE
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".split.", suffix=".json")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(content, handle, indent=2, default=str)
-        handle.write("\n")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(
+        Path(directory) / SPLIT_FILE, json.dumps(content, indent=2, default=str) + "\n"
+    )
 
 
 def split_records(

@@ -189,7 +189,8 @@ def _max_content_size(path: Path, declared: int) -> int:
 def read_nifti(path: str | Path, role: str = "image") -> MetaTensor:
     """``(C, X, Y, Z)`` float32 MetaTensor in RAS orientation (C: the 4th axis, 1 for 3-D files).
 
-    The one NIfTI reader of srmri. The header is checked first (readable, real voxel type, a
+    The NIfTI reader of training and evaluation (prediction keeps the stored voxel order and
+    reads through :mod:`srmri.inference.nifti`). The header is checked first (readable, real voxel type, a
     file large enough for the voxels it declares), then MONAI loads and reorients the data.
 
     Raises:

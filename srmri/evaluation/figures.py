@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from srmri.evaluation.statistics import Table, crossings, curve, difference_curve, select
+from srmri.evaluation.statistics import Table, curve, select
 from srmri.evaluation.study import Example
 
 LABELS = {"psnr": "PSNR (dB)", "ssim": "SSIM"}
@@ -42,8 +42,13 @@ def slice_curves(
     region: str,
     methods: Sequence[str],
     models: Sequence[str],
+    marks: Mapping[str, Mapping[str, Sequence[int]]],
 ) -> Figure:
-    """Per-slice PSNR and SSIM of every method, crossings of each model with bicubic marked."""
+    """Per-slice PSNR and SSIM of every method, crossings of each model with bicubic marked.
+
+    ``marks[model][metric]``: the slices where that model's curve crosses bicubic's (the
+    summary's ``slices_vs_bicubic`` crossings for this contrast, view and region).
+    """
     palette = colours(methods, models)
     figure = new_figure(9, 6.5)
     axes = figure.subplots(2, 1, sharex=True)
@@ -55,9 +60,7 @@ def slice_curves(
             slices, values = curve(table, method, contrast, view, region, metric)
             ax.plot(slices, values, color=palette[method], lw=1.4, label=method)
         for model in models:
-            slices, difference = difference_curve(table, model, contrast, view, region, metric)
-            marks = crossings(slices, difference)["crossings"]
-            for i, k in enumerate(marks):
+            for i, k in enumerate(marks.get(model, {}).get(metric, ())):
                 label = f"{model} crosses bicubic" if i == 0 else None
                 ax.axvline(k, color=palette[model], ls=":", lw=1, label=label)
         ax.set_ylabel(LABELS[metric])

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 COLUMNS = ("subject", "contrast", "view", "slice", "angle", "method", "region", "psnr", "ssim")
-KEYS = COLUMNS[:7]
 REGIONS = ("image", "brain")
 
 
@@ -38,9 +37,6 @@ class Scores:
         self.columns["region"] += [region] * n
         self.columns["psnr"] += [float(v) for v in psnr]
         self.columns["ssim"] += [float(v) for v in ssim]
-
-    def __len__(self) -> int:
-        return len(self.columns["psnr"])
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every column as a NumPy array: text as ``object``, ``slice`` int, the rest float."""

@@ -204,25 +204,41 @@ def _score_chunk(
     # Each score reads only its region (and SSIM's window around it): crop to that box first.
     image_box = _scoring_window(region)
     brain_box = _scoring_window(brain_region[keep]) if keep else image_box
+    # What every method is scored against, cropped once.
+    hr_image = hr[image_box]
+    image_mask = None if region is None else region[image_box]
+    inner = [chunk[i] for i in keep]
+    hr_brain, brain_mask = (
+        (hr[keep][brain_box], brain_region[keep][brain_box]) if keep else (None, None)
+    )
+    sides = {
+        "inside": (brain & scored)[image_box],
+        "outside": (~brain & scored)[image_box],
+    }
     for name, sr in srs.items():
-        pair, mask = (sr[image_box], hr[image_box]), None if region is None else region[image_box]
-        image_scores = psnr(*pair, mask=mask), ssim(*pair, mask=mask)
+        sr_image = sr[image_box]
+        image_scores = (
+            psnr(sr_image, hr_image, mask=image_mask),
+            ssim(sr_image, hr_image, mask=image_mask),
+        )
         outcome.scores.add(place, chunk, name, "image", *(s.tolist() for s in image_scores))
         if keep:
-            inner = [chunk[i] for i in keep]
-            pair, mask = (sr[keep][brain_box], hr[keep][brain_box]), brain_region[keep][brain_box]
-            brain_scores = psnr(*pair, mask=mask), ssim(*pair, mask=mask)
+            sr_brain = sr[keep][brain_box]
+            brain_scores = (
+                psnr(sr_brain, hr_brain, mask=brain_mask),
+                ssim(sr_brain, hr_brain, mask=brain_mask),
+            )
             outcome.scores.add(place, inner, name, "brain", *(s.tolist() for s in brain_scores))
-        error = (sr[image_box].clamp(0.0, 1.0) - hr[image_box]).abs()
-        for side, where in (("inside", brain & scored), ("outside", ~brain & scored)):
-            outcome.histograms[name][side] += _histogram(error[where[image_box]], outcome.bin_edges)
+        error = (sr_image.clamp(0.0, 1.0) - hr_image).abs()
+        for side, where in sides.items():
+            outcome.histograms[name][side] += _histogram(error[where], outcome.bin_edges)
     shown_angle = _example_angle(settings.angles)
     for i, (k, angle) in enumerate(chunk):
         if k in slices.shown and angle == shown_angle:
             box = _box(frame, shape, angle, comparison.scale)
             outcome.examples.append(
                 _example(
-                    record, view, k, angle, box, comparison.scale, i, hr, lr, srs, brain, region
+                    record, view, k, angle, box, comparison.scale, i, hr, lr, srs, brain, scored
                 )
             )
 
@@ -300,13 +316,12 @@ def _box(
     return row0, row1, col0, col1
 
 
-def _example(record, view, k, angle, box, scale, i, hr, lr, srs, brain, region) -> Example:
+def _example(record, view, k, angle, box, scale, i, hr, lr, srs, brain, scored) -> Example:
     row0, row1, col0, col1 = box
 
     def crop(image: Tensor) -> np.ndarray:
         return image[i, 0, row0:row1, col0:col1].float().cpu().numpy()
 
-    whole = torch.ones_like(brain) if region is None else region
     return Example(
         subject=record.subject,
         contrast=record.contrast,
@@ -317,5 +332,5 @@ def _example(record, view, k, angle, box, scale, i, hr, lr, srs, brain, region) 
         lr=lr[i, 0, row0 // scale : row1 // scale, col0 // scale : col1 // scale].cpu().numpy(),
         sr={name: crop(sr.clamp(0.0, 1.0)) for name, sr in srs.items()},
         brain=crop(brain).astype(bool),
-        region=crop(whole).astype(bool),
+        region=crop(scored).astype(bool),
     )

@@ -80,7 +80,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         "models": comparison.models,
         **summarise(table, methods, comparison.models),
     }
-    pictures = make_figures(table, outcome, comparison, settings)
+    pictures = make_figures(table, outcome, comparison, settings, summary["slices_vs_bicubic"])
     summary["setup"] = setup_record(comparison, settings, outcome, time.perf_counter() - start)
     markdown = report_markdown(summary, list(pictures))
     loggers = instantiate_group(cfg.get("logger"))
@@ -96,9 +96,14 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
 
 
 def make_figures(
-    table: ScoreTable, outcome: Outcome, comparison: Comparison, settings: Settings
+    table: ScoreTable,
+    outcome: Outcome,
+    comparison: Comparison,
+    settings: Settings,
+    slices_vs_bicubic: dict[str, Any],
 ) -> dict[str, Figure]:
-    """Every figure of the report by file name."""
+    """Every figure of the report by file name; crossings come from the summary's
+    ``slices_vs_bicubic`` (computed once there)."""
     methods, models = [m.name for m in comparison.methods], comparison.models
     pictures: dict[str, Figure] = {}
     for contrast in dict.fromkeys(table["contrast"]):
@@ -109,8 +114,19 @@ def make_figures(
                     & (table["view"] == view)
                     & (table["region"] == region)
                 ).any():
+                    marks = {
+                        model: {
+                            metric: cell["crossings"]
+                            for metric, cell in slices_vs_bicubic.get(model, {})
+                            .get(contrast, {})
+                            .get(view, {})
+                            .get(region, {})
+                            .items()
+                        }
+                        for model in models
+                    }
                     pictures[file_name("curves", contrast, view, region) + ".png"] = (
-                        draw.slice_curves(table, contrast, view, region, methods, models)
+                        draw.slice_curves(table, contrast, view, region, methods, models, marks)
                     )
     if len(settings.angles) > 1:
         for view in settings.views:

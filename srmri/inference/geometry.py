@@ -98,11 +98,6 @@ def upsampling_matrix(plane: Plane, scale: int) -> np.ndarray:
     return matrix
 
 
-def upsampled_affine(affine: np.ndarray, plane: Plane, scale: int) -> np.ndarray:
-    """Voxel -> world matrix of the output grid, given the input's (4 x 4)."""
-    return np.asarray(affine, dtype=float) @ upsampling_matrix(plane, scale)
-
-
 def upsampled_shape(shape: tuple[int, ...], plane: Plane, scale: int) -> tuple[int, ...]:
     """The output's shape: the in-plane axes times ``scale``; other axes (and 4-D) unchanged."""
     return tuple(n * scale if axis in plane.in_plane else n for axis, n in enumerate(shape))

@@ -68,10 +68,7 @@ def measure_window(
         mask = volume > 0
         if not mask.any():
             raise DataError(f"{name}: mask 'nonzero' is empty; the volume has no voxel > 0")
-    # A flat view in memory order: no copy of a (Fortran-ordered) NIfTI volume before the one
-    # that the percentile itself makes.
-    values = volume if mask is not None else volume.ravel(order="K")
-    lo, hi = intensity_window(values, mask, config["method"], config["lower"], config["upper"])
+    lo, hi = intensity_window(volume, mask, config["method"], config["lower"], config["upper"])
     if not hi > lo:
         raise DataError(
             f"{name}: empty intensity window lo={lo}, hi={hi} (a constant volume?); "

@@ -17,14 +17,14 @@ import nibabel as nib
 import numpy as np
 
 from srmri.data import DataError
+from srmri.data.source_folder import NIFTI_SUFFIXES
 from srmri.inference.geometry import Plane, upsampled_shape, upsampling_matrix
 
-SUFFIXES = (".nii", ".nii.gz")
 IN_MEMORY = "<in-memory image>"
 
 
 def is_nifti_name(path: str | os.PathLike) -> bool:
-    return str(path).endswith(SUFFIXES)
+    return str(path).endswith(NIFTI_SUFFIXES)
 
 
 @dataclass

@@ -8,13 +8,10 @@ import torch
 
 from benchmarks.results import RESULTS, update_section
 from benchmarks.speed import quoted_figures
+from tests.benchmarks.test_flops import conv
 from tests.conftest import ROOT
 
 SMOKE_INPUT = (8, 12)
-
-
-def conv(in_channels: int, out_channels: int, kernel: int, pixels: int) -> int:
-    return 2 * in_channels * out_channels * kernel * kernel * pixels
 
 
 def study_gflop(h: int, w: int) -> dict[str, float]:
