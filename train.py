@@ -5,7 +5,7 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from srmri.training import train
+from srmri.tasks.train import train
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")

@@ -64,7 +64,7 @@ def save_checkpoint(path: Path, overrides: list[str]) -> Path:
     import torch
     from hydra import compose, initialize_config_dir
 
-    from srmri.training import build_module
+    from srmri.tasks.train import build_module
 
     with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("train", overrides)
@@ -100,7 +100,7 @@ def compute_floor(shape: tuple[int, int, int], matmul_size: int = 2048) -> dict:
     from hydra import compose, initialize_config_dir
 
     from benchmarks.flops import conv_flops, matmul_gflops
-    from srmri.training import build_module
+    from srmri.tasks.train import build_module
 
     with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("train", MODELS["wdsr_a"])
@@ -132,7 +132,8 @@ def measure(checkpoint: Path, source: Path, output: Path, options: dict) -> dict
 
 def child(job: dict) -> None:
     """The measured process: restore, predict, report seconds and this process's peak memory."""
-    from srmri.inference import load_module, predict_file
+    from srmri.inference import predict_file
+    from srmri.io.checkpoints import load_module
 
     module = load_module(job.pop("checkpoint"))
     source, output = job.pop("input"), job.pop("output")

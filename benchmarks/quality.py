@@ -1,6 +1,6 @@
 """Quality: the trained model against bicubic on the held-out MNI152 slab, after a fixed training time.
 
-For each scale, trains the demo with ``srmri.training.train`` (``conf/train.yaml`` composed with the
+For each scale, trains the demo with ``srmri.tasks.train.train`` (``conf/train.yaml`` composed with the
 recipe given by the options below) until the wall-clock budget is spent, then scores its best
 checkpoint on the test slab with ``srmri.evaluation`` (the code of ``evaluate.py``): mean PSNR and
 SSIM of the model and of bicubic, over the whole slice and inside the brain mask, in every view,
@@ -40,14 +40,14 @@ from benchmarks.quality_recipe import (
 )
 from benchmarks.quality_report import headline, read_scores, results_body, score_rows, table
 from benchmarks.results import machine_info, machine_line, update_section
-from srmri.atomic import write_text_atomic
-from srmri.checkpointing import load_checkpoint, load_module
 from srmri.data import VIEWS
 from srmri.degradation import SCALES
-from srmri.evaluation import evaluate
-from srmri.plain import plain
-from srmri.redaction import redact
-from srmri.training import train
+from srmri.io.atomic import write_text_atomic
+from srmri.io.checkpoints import load_checkpoint, load_module
+from srmri.io.plain_values import plain
+from srmri.tasks.evaluate import evaluate
+from srmri.tasks.redaction import redact
+from srmri.tasks.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = ROOT / "benchmarks" / "outputs" / "quality"

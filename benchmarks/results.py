@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from srmri.atomic import write_text_atomic
+from srmri.io.atomic import write_text_atomic
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 HEADER = "# Benchmark results\n\nEvery figure here was printed by a script in `benchmarks/`; rerun it to refresh its section.\n"

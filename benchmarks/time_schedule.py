@@ -1,7 +1,7 @@
 """A cosine learning-rate schedule over a wall-clock budget instead of a step count.
 
 A run stopped by ``trainer.max_time`` does not know how many steps it will take (that depends on
-the machine and on its load), so the step-count cosine of :func:`srmri.optim.cosine` would be cut
+the machine and on its load), so the step-count cosine of :func:`srmri.lightning.schedules.cosine` would be cut
 off before it decays, or stretched past the end. This schedule follows the time elapsed since the
 optimiser was configured and reaches its floor when the budget runs out. Lightning's own timer
 (``max_time``) starts a moment later, when the training loop begins, so the rate is at its floor

@@ -27,8 +27,8 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from benchmarks.timing import median, synchronize
-from srmri.module import SRModule
-from srmri.training import build_module
+from srmri.lightning.module import SRModule
+from srmri.tasks.train import build_module
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 MIXED = "bf16-mixed"

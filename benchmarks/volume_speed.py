@@ -14,7 +14,7 @@ import torch
 
 from benchmarks.timing import median, time_runs
 from benchmarks.training_overhead import demo_config
-from srmri.training import build_module
+from srmri.tasks.train import build_module
 
 STUDY_VOLUME = (256, 256, 176)
 

@@ -6,7 +6,7 @@ from skimage.metrics import structural_similarity
 from torch.utils.data import DataLoader, Dataset
 
 from srmri.degradation import Degradation
-from srmri.module import SRModule
+from srmri.lightning.module import SRModule
 from tests import reference
 
 SCALE = 2

@@ -9,9 +9,9 @@ from torch.utils.data import DataLoader
 
 from srmri.data import Mni152Source, load_volume, slice_of
 from srmri.degradation import Degradation
+from srmri.lightning.module import SRModule
 from srmri.metrics import psnr
 from srmri.models import upsample
-from srmri.module import SRModule
 
 SCALE = 2
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from srmri.module import SRModule
-from srmri.training import train
+from srmri.lightning.module import SRModule
+from srmri.tasks.train import train
 from tests.conftest import ROOT, TINY_RUN, TINY_TRAIN, compose_config
 from tests.wandb_offline import read_run
 

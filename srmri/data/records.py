@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from srmri.errors import SrmriError
+from srmri.io.errors import SrmriError
 
 SPLITS = ("train", "val", "test")
 NONZERO = "nonzero"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from srmri.atomic import write_text_atomic
 from srmri.data.records import SPLITS, DataError, VolumeRecord
+from srmri.io.atomic import write_text_atomic
 
 log = logging.getLogger(__name__)
 SPLIT_FILE = "split.json"

@@ -18,13 +18,13 @@ from typing import Any
 import hydra.utils
 import torch
 
-from srmri import checkpointing
 from srmri.data import normalisation_config
 from srmri.degradation import Degradation
-from srmri.errors import CheckpointError
-from srmri.evaluation.methods import BASELINES, INTERPOLATION_MODES, Method, baseline
+from srmri.evaluation.methods import BASELINES, Method, baseline
+from srmri.io.checkpoints import load_module
+from srmri.io.errors import CheckpointError
+from srmri.lightning.module import SRModule
 from srmri.models import Interpolation
-from srmri.module import SRModule
 
 log = logging.getLogger(__name__)
 CONFIG_SOURCE = "model config"
@@ -54,15 +54,6 @@ class Comparison:
     @property
     def models(self) -> list[str]:
         return [method.name for method in self.methods if method.is_model]
-
-
-def load_module(path: Path, device: str | torch.device = "cpu") -> SRModule:
-    """An :class:`SRModule` restored from ``path``, in eval mode, without gradients.
-
-    Raises:
-        FileNotFoundError, CheckpointError: as :func:`srmri.checkpointing.load_module`.
-    """
-    return checkpointing.load_module(path, map_location=device).requires_grad_(False)
 
 
 def build_comparison(
@@ -97,7 +88,7 @@ def build_comparison(
     modules: dict[str, SRModule] = {}
     sources: dict[str, str] = {}
     for name, path in checkpoints:
-        module = load_module(path, device)
+        module = load_module(path, map_location=device)
         _add(modules, sources, name or str(module.hparams.name), module, str(path))
     if model is not None:
         module = _module_from_config(model, data_scale, data_normalisation, device)
@@ -154,11 +145,7 @@ def _module_from_config(
 
 def _is_baseline(module: SRModule, name: str) -> bool:
     network = module.network
-    return (
-        name in INTERPOLATION_MODES
-        and isinstance(network, Interpolation)
-        and network.mode == INTERPOLATION_MODES[name]
-    )
+    return name in BASELINES and isinstance(network, Interpolation) and network.mode == name
 
 
 def _scale(

@@ -33,7 +33,9 @@ from torch import Tensor
 from srmri.metrics import SSIM_WINDOW
 
 # Interpolation -> how far (slice pixels) beyond the sample position its taps read.
-INTERPOLATIONS = {"bicubic": 2, "bilinear": 1}
+INTERPOLATIONS = {"bicubic": 2, "linear": 1}
+# srmri's interpolation name -> grid_sample's.
+GRID_MODES = {"bicubic": "bicubic", "linear": "bilinear", "nearest": "nearest"}
 
 
 def is_identity(angle: float) -> bool:
@@ -91,7 +93,7 @@ def turn(
         images: the slices.
         angles: one angle in degrees per image.
         frame: the output size, at least ``(H, W)``.
-        mode: ``bicubic``, ``bilinear`` or ``nearest`` (masks).
+        mode: ``bicubic``, ``linear`` or ``nearest`` (masks).
         fill: the value of frame pixels outside the turned slice.
 
     Returns:
@@ -113,7 +115,7 @@ def turn(
         grid = torch.stack([_grid(frame, (height, width), angles[i]) for i in turning])
         grid = grid.to(images.device, images.dtype)
         output[turning] = F.grid_sample(
-            shifted[turning], grid, mode=mode, padding_mode="zeros", align_corners=False
+            shifted[turning], grid, mode=GRID_MODES[mode], padding_mode="zeros", align_corners=False
         )
     return output + fill
 

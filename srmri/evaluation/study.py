@@ -20,8 +20,8 @@ from rich.progress import Progress
 from torch import Tensor
 
 from srmri.data import Volume, VolumeRecord, num_slices, slice_of
+from srmri.data.brain_mask import brain_mask
 from srmri.degradation import crop_to_scale
-from srmri.evaluation.brain_mask import brain_mask
 from srmri.evaluation.comparison import Comparison
 from srmri.evaluation.reach import reach
 from srmri.evaluation.rotation import frame_shape, is_identity, margin, scored_region, turn

@@ -4,7 +4,6 @@ See :mod:`srmri.inference.predict` for the functions, :mod:`srmri.inference.geom
 output grid and :mod:`srmri.inference.tiling` for large slices.
 """
 
-from srmri.inference.checkpoint import load_module
 from srmri.inference.options import PredictOptions
 from srmri.inference.paths import find_inputs, plan_outputs
 from srmri.inference.predict import predict_file, predict_files, predict_volume
@@ -12,7 +11,6 @@ from srmri.inference.predict import predict_file, predict_files, predict_volume
 __all__ = [
     "PredictOptions",
     "find_inputs",
-    "load_module",
     "plan_outputs",
     "predict_file",
     "predict_files",

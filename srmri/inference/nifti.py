@@ -17,7 +17,7 @@ import nibabel as nib
 import numpy as np
 
 from srmri.data import DataError
-from srmri.data.source_folder import NIFTI_SUFFIXES
+from srmri.data.sources.folder import NIFTI_SUFFIXES
 from srmri.inference.geometry import Plane, upsampled_shape, upsampling_matrix
 
 IN_MEMORY = "<in-memory image>"

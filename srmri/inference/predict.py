@@ -26,7 +26,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from srmri.data import DataError, normalisation_config
-from srmri.inference.checkpoint import check_channels
 from srmri.inference.geometry import Plane
 from srmri.inference.intensity import encoder, measure_window, output_dtype, read_mask
 from srmri.inference.nifti import InputImage, open_input, output_header, read_volume
@@ -34,7 +33,8 @@ from srmri.inference.options import PredictOptions
 from srmri.inference.paths import check_output, plan_outputs
 from srmri.inference.slices import SliceResolver, super_resolve_volume
 from srmri.inference.writer import NiftiWriter
-from srmri.module import SRModule
+from srmri.io.checkpoints import check_grey
+from srmri.lightning.module import SRModule
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def _super_resolve(
 ) -> None:
     """Fill ``out`` (the output grid) volume by volume; ``release`` runs after every batch."""
     source = plan.source
-    check_channels(module, f"model {module.hparams.name!r}")
+    check_grey(module, f"model {module.hparams.name!r}")
     mask = options.mask
     if mask is None and normalisation_config(module.hparams.normalisation)["use_mask"]:
         log.warning(
@@ -141,7 +141,7 @@ def predict_volume(
     Args:
         image: a nibabel NIfTI image or the path of a NIfTI file (any orientation, data type,
             3-D or 4-D).
-        module: a restored :class:`srmri.module.SRModule` (e.g. :func:`load_module`); it is not
+        module: a restored :class:`srmri.lightning.module.SRModule` (e.g. :func:`load_module`); it is not
             changed or moved.
         options: a :class:`PredictOptions`; keyword ``overrides`` replace its fields, e.g.
             ``predict_volume(image, module, view="coronal", tile=128)``.
@@ -179,7 +179,7 @@ def predict_file(
 
     Raises:
         FileNotFoundError, FileExistsError, DataError, ValueError: see :func:`check_output`,
-            :func:`open_input`, :func:`read_volume`, :func:`check_channels`.
+            :func:`open_input`, :func:`read_volume`, :func:`srmri.io.checkpoints.check_grey`.
     """
     options = _options(options, overrides)
     source_path, output = Path(input), Path(output)

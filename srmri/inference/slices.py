@@ -20,8 +20,8 @@ from srmri.inference.ensemble import predict_self_ensemble
 from srmri.inference.geometry import Plane
 from srmri.inference.options import PredictOptions
 from srmri.inference.tiling import predict_tiled
+from srmri.lightning.module import SRModule
 from srmri.models import build_network
-from srmri.module import SRModule
 
 
 def resolve_device(device: str) -> torch.device:

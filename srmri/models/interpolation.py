@@ -1,20 +1,29 @@
-"""Interpolation baselines (bicubic, bilinear, nearest) as parameter-free networks.
+"""Interpolation baselines (bicubic, linear, nearest, lanczos) as parameter-free networks.
 
 :func:`upsample` is the one definition of the bicubic baseline: the LightningModule, evaluation
 and every report upsample the LR image through it. It uses the pixel-centre convention of
 :mod:`srmri.degradation` (``align_corners=False``): LR pixel ``i`` sits at HR coordinate
 ``(i + 0.5) * scale - 0.5``, so an SR image and its HR reference align pixel for pixel.
 Bicubic uses ``a = -0.75`` (PyTorch, OpenCV) and can overshoot [0, 1]; the metrics clamp.
+
+Lanczos is written out with its kernel ``L(x) = sinc(x) sinc(x / a)`` for ``|x| < a`` (``a = 3``
+lobes), zero beyond, on the same pixel-centre convention. Its taps beyond the border repeat the
+edge pixel (as torch's bicubic does) and each output's weights are renormalised to sum to one, so a
+constant image stays constant.
 """
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from srmri.models.blocks import check_scale
 
-MODES = ("bicubic", "bilinear", "nearest")
+MODES = ("bicubic", "linear", "nearest", "lanczos")
+# srmri's mode name -> torch's (lanczos is not a torch mode: see lanczos_upsample).
+TORCH_MODES = {"bicubic": "bicubic", "linear": "bilinear", "nearest": "nearest"}
+LOBES = 3
 
 
 def upsample(lr: Tensor, scale: int, mode: str = "bicubic") -> Tensor:
@@ -27,9 +36,40 @@ def upsample(lr: Tensor, scale: int, mode: str = "bicubic") -> Tensor:
         raise ValueError(f"interpolation mode must be one of {MODES}, got {mode!r}")
     if lr.ndim != 4:
         raise ValueError(f"upsample expects an LR batch (B, C, h, w), got shape {tuple(lr.shape)}")
+    if mode == "lanczos":
+        return lanczos_upsample(lr, scale)
     # nearest has no corner convention to choose; torch rejects align_corners for it.
     align_corners = None if mode == "nearest" else False
-    return F.interpolate(lr, scale_factor=scale, mode=mode, align_corners=align_corners)
+    return F.interpolate(
+        lr, scale_factor=scale, mode=TORCH_MODES[mode], align_corners=align_corners
+    )
+
+
+def lanczos_kernel(x: Tensor, lobes: int = LOBES) -> Tensor:
+    """``sinc(x) sinc(x / lobes)`` inside ``|x| < lobes``, 0 outside (``torch.sinc`` is sin(pi x)/(pi x))."""
+    inside = x.abs() < lobes
+    return torch.where(inside, torch.sinc(x) * torch.sinc(x / lobes), torch.zeros_like(x))
+
+
+def lanczos_matrix(n_in: int, scale: int, lobes: int = LOBES) -> Tensor:
+    """``(n_in * scale, n_in)`` float64 matrix of 1-D Lanczos upsampling by ``scale``."""
+    position = (torch.arange(n_in * scale, dtype=torch.float64) + 0.5) / scale - 0.5
+    taps = torch.floor(position)[:, None] + torch.arange(1 - lobes, lobes + 1, dtype=torch.float64)
+    weights = lanczos_kernel(position[:, None] - taps, lobes)
+    weights = weights / weights.sum(dim=1, keepdim=True)
+    index = taps.clamp(0, n_in - 1).long()
+    matrix = torch.zeros(n_in * scale, n_in, dtype=torch.float64)
+    return matrix.scatter_add_(1, index, weights)
+
+
+def lanczos_upsample(lr: Tensor, scale: int, lobes: int = LOBES) -> Tensor:
+    """Upsample ``lr`` ``(B, C, h, w)`` to ``(B, C, h * scale, w * scale)``, separably."""
+    if lr.ndim != 4:
+        raise ValueError(f"lanczos_upsample expects (B, C, h, w), got shape {tuple(lr.shape)}")
+    h, w = lr.shape[-2:]
+    rows = lanczos_matrix(h, scale, lobes).to(lr.device, lr.dtype)
+    cols = lanczos_matrix(w, scale, lobes).to(lr.device, lr.dtype)
+    return rows @ lr @ cols.T
 
 
 class Interpolation(nn.Module):
@@ -41,7 +81,7 @@ class Interpolation(nn.Module):
     Args:
         scale: upscaling factor, 2, 3 or 4.
         channels: image channels ``C``, default 1.
-        mode: ``bicubic`` (default), ``bilinear`` or ``nearest``.
+        mode: ``bicubic`` (default), ``linear``, ``nearest`` or ``lanczos``.
     """
 
     def __init__(self, scale: int, channels: int = 1, mode: str = "bicubic") -> None:

@@ -16,7 +16,7 @@ import torch
 
 from benchmarks.results import RESULTS
 from benchmarks.time_schedule import wall_clock_cosine
-from srmri.checkpointing import load_checkpoint
+from srmri.io.checkpoints import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 

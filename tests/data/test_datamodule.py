@@ -9,7 +9,7 @@ import torch
 
 from srmri.data.datamodule import SRDataModule
 from srmri.data.records import SPLITS, DataError
-from srmri.data.source_folder import NiftiFolderSource
+from srmri.data.sources.folder import NiftiFolderSource
 from srmri.data.volume import VIEWS
 from srmri.degradation import Degradation
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from srmri.data.records import NONZERO, SPLITS, DataError
-from srmri.data.source_folder import NiftiFolderSource
+from srmri.data.sources.folder import NiftiFolderSource
 
 
 def test_records_parse_subject_contrast_and_masks(make_folder):

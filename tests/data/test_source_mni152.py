@@ -6,7 +6,7 @@ import torch
 from nilearn.datasets import load_mni152_brain_mask, load_mni152_template
 
 from srmri.data.records import SPLITS
-from srmri.data.source_mni152 import Mni152Source
+from srmri.data.sources.mni152 import Mni152Source
 from srmri.data.volume import load_volume
 
 

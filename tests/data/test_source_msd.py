@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from srmri.data.records import NONZERO, DataError
-from srmri.data.source_msd import MsdBrainSource
+from srmri.data.sources.msd import MsdBrainSource
 from srmri.data.volume import load_volume
 
 
@@ -52,7 +52,7 @@ def test_download_only_when_asked_and_failure_explains(tmp_path, monkeypatch):
         calls.append(kwargs)
         raise OSError("network is unreachable")
 
-    monkeypatch.setattr("srmri.data.source_msd.DecathlonDataset", offline)
+    monkeypatch.setattr("srmri.data.sources.msd.DecathlonDataset", offline)
     MsdBrainSource(tmp_path / "a").prepare()
     assert calls == []
     with pytest.raises(

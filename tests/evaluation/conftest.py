@@ -12,7 +12,7 @@ import torch
 
 from srmri.data import SRDataModule, Volume
 from srmri.data.sources import Mni152Source
-from srmri.module import SRModule
+from srmri.lightning.module import SRModule
 
 NORMALISATION = {"method": "percentile", "lower": 0.5, "upper": 99.5, "use_mask": True}
 

@@ -2,7 +2,7 @@ import numpy as np
 import torch
 
 from srmri.data import Volume, VolumeRecord
-from srmri.evaluation.brain_mask import automatic_mask, brain_mask
+from srmri.data.brain_mask import automatic_mask, brain_mask
 
 
 def test_automatic_mask_keeps_the_largest_component_and_fills_its_holes():

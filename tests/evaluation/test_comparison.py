@@ -3,7 +3,8 @@ import torch
 from omegaconf import OmegaConf
 
 from srmri.degradation import Degradation
-from srmri.evaluation.comparison import CheckpointError, build_comparison, load_module
+from srmri.evaluation.comparison import CheckpointError, build_comparison
+from srmri.io.checkpoints import load_module
 from tests.evaluation.conftest import NORMALISATION
 
 
@@ -81,7 +82,9 @@ def test_different_training_degradations_need_a_choice(make_checkpoint):
 
 
 def model_config(target: dict) -> dict:
-    return OmegaConf.create({"_target_": "srmri.module.SRModule", "_recursive_": False, **target})
+    return OmegaConf.create(
+        {"_target_": "srmri.lightning.module.SRModule", "_recursive_": False, **target}
+    )
 
 
 def test_model_bicubic_without_checkpoint_is_the_baseline_itself():

@@ -12,8 +12,8 @@ from hydra import compose, initialize_config_dir
 
 from srmri.data import DataError, slice_of
 from srmri.degradation import Degradation
-from srmri.evaluation import evaluate
 from srmri.evaluation.scores import COLUMNS
+from srmri.tasks.evaluate import evaluate
 from tests import reference
 from tests.evaluation.conftest import synthetic_brain
 from tests.evaluation.test_study import SLICES

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from srmri.evaluation.lanczos import lanczos_kernel, lanczos_upsample
+from srmri.models.interpolation import lanczos_kernel, lanczos_upsample
 
 
 def reference_lanczos(lr: np.ndarray, scale: int, a: int = 3) -> np.ndarray:

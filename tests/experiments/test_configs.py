@@ -12,9 +12,9 @@ from hydra.utils import instantiate
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger, WandbLogger
 
-from srmri.config_check import check_config
-from srmri.errors import ConfigError
-from srmri.training import build_module, instantiate_group, train
+from srmri.io.errors import ConfigError
+from srmri.tasks.config_check import check_config
+from srmri.tasks.train import build_module, instantiate_group, train
 from tests.experiments.conftest import CONF, EXPERIMENTS
 
 # 1-channel EDSR full at x2 (32 blocks, 256 features): the published count for the study's network.

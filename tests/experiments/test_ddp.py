@@ -13,8 +13,8 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from srmri.config_check import check_launch
-from srmri.module import SRModule
+from srmri.lightning.module import SRModule
+from srmri.tasks.config_check import check_launch
 from tests.experiments.conftest import CONF, ROOT, TINY
 from tests.wandb_offline import read_run
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from srmri.loggers import resolve_wandb_mode, wandb_credentials_present, wandb_logger
+from srmri.tasks.loggers import resolve_wandb_mode, wandb_credentials_present, wandb_logger
 
 
 @pytest.fixture

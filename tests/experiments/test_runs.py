@@ -9,7 +9,7 @@ import json
 import pytest
 import torch
 
-from srmri.training import train
+from srmri.tasks.train import train
 from tests.experiments.conftest import TINY
 
 QUICK = (*TINY, "trainer.limit_val_batches=1", "logger=csv", "print_config=false")

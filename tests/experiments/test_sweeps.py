@@ -14,7 +14,7 @@ from hydra.types import RunMode
 from omegaconf import OmegaConf
 from omegaconf.errors import InterpolationResolutionError
 
-from srmri.sweeps import (
+from srmri.tasks.sweeps import (
     JOB_STATUS,
     SweepHydraConfig,
     SweepSummary,

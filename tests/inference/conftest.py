@@ -13,7 +13,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from scipy import ndimage
 
-from srmri.module import SRModule
+from srmri.lightning.module import SRModule
 
 SCALE = 2
 TINY_WDSR = {

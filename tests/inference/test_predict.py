@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from srmri.data import DataError
-from srmri.inference import load_module, predict_file, predict_volume
+from srmri.inference import predict_file, predict_volume
 from srmri.inference.slices import SliceResolver, resolve_device
+from srmri.io.checkpoints import load_module
 from tests.inference.conftest import (
     TINY_WDSR,
     affine_for,
@@ -127,7 +128,7 @@ def test_checkpoint_for_another_channel_count_is_refused(tmp_path):
     path = save_checkpoint(rgb, tmp_path / "rgb.ckpt")
     with pytest.raises(ValueError, match=r"rgb\.ckpt: the network takes 3-channel images"):
         load_module(path)
-    with pytest.raises(ValueError, match="model 'rgb': the network takes 3 channels"):
+    with pytest.raises(ValueError, match="model 'rgb': the network takes 3-channel images"):
         predict_volume(nifti(np.ones((4, 4, 2), np.float32), np.eye(4)), rgb, progress=False)
 
 

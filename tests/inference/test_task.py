@@ -14,7 +14,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from srmri.inference import PredictOptions, find_inputs, plan_outputs, predict_file
-from srmri.inference.task import options_from_config, predict
+from srmri.tasks.predict import options_from_config, predict
 from tests.inference.conftest import nifti, smooth_volume
 
 ROOT = Path(__file__).parents[2]

@@ -15,7 +15,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 from torch.utils.data import DataLoader, Dataset
 
-from srmri.module import SRModule
+from srmri.lightning.module import SRModule
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALE = 2

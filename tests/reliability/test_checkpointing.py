@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pytorch_lightning.callbacks import ModelCheckpoint
 
-from srmri.checkpointing import AtomicCheckpointIO, load_checkpoint, load_module, stale_temporaries
-from srmri.errors import CheckpointError, CheckpointSaveError
+from srmri.io.checkpoints import AtomicCheckpointIO, load_checkpoint, load_module, stale_temporaries
+from srmri.io.errors import CheckpointError, CheckpointSaveError
 from srmri.models import EDSR, load_pretrained
 from srmri.models.transfer import WeightImportError
 from tests.reliability.conftest import ROOT, loader, tiny_module, tiny_trainer
@@ -30,7 +30,7 @@ SAVER = textwrap.dedent(
     """
     import sys, torch
     from pathlib import Path
-    from srmri.checkpointing import AtomicCheckpointIO
+    from srmri.io.checkpoints import AtomicCheckpointIO
     io, path = AtomicCheckpointIO(), Path(sys.argv[1])
     for version in range(100):
         print("saving", version, flush=True)

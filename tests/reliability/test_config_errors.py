@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from hydra.errors import ConfigCompositionException
 
-from srmri.config_check import check_config
 from srmri.data import SRDataModule
-from srmri.errors import ConfigError
-from srmri.training import train
+from srmri.io.errors import ConfigError
+from srmri.tasks.config_check import check_config
+from srmri.tasks.train import train
 from tests.reliability.conftest import ROOT, composed
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from srmri.training import train
+from srmri.tasks.train import train
 from tests.reliability.conftest import TINY_RUN, composed
 
 RUN = [*TINY_RUN, "trainer.max_epochs=1", "logger=csv", "print_config=false"]

@@ -6,9 +6,9 @@ import pytest
 import torch
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint
 
-from srmri.checkpointing import AtomicCheckpointIO, load_checkpoint
-from srmri.errors import NonFiniteError
-from srmri.guards import NonFiniteGuard
+from srmri.callbacks.nonfinite import NonFiniteGuard
+from srmri.io.checkpoints import AtomicCheckpointIO, load_checkpoint
+from srmri.io.errors import NonFiniteError
 from tests.reliability.conftest import loader, tiny_module, tiny_trainer
 
 STEPS_PER_EPOCH = 4  # 16 patches in batches of 4

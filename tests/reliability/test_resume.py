@@ -14,9 +14,9 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from srmri.checkpointing import load_checkpoint
-from srmri.errors import CheckpointError, ConfigError
-from srmri.resume import apply_resume, find_latest, resolve, wandb_run_id
+from srmri.io.checkpoints import load_checkpoint
+from srmri.io.errors import CheckpointError, ConfigError
+from srmri.tasks.resume import apply_resume, find_latest, resolve, wandb_run_id
 from tests.reliability.conftest import CSV_EVERY_STEP, ROOT, run_train, train_command, train_env
 
 EPOCHS = 3
@@ -48,7 +48,7 @@ def logs(tmp_path: Path) -> Path:
 
 
 def test_latest_takes_the_newest_run_of_the_experiment_and_skips_a_corrupt_file(logs, caplog):
-    with caplog.at_level(logging.INFO, logger="srmri.resume"):
+    with caplog.at_level(logging.INFO, logger="srmri.tasks.resume"):
         point = find_latest(logs / "exp")
     run = logs / "exp/runs/new"
     assert point.checkpoint == run / "checkpoints/best-b.ckpt"

@@ -8,7 +8,7 @@ import random
 import numpy as np
 import torch
 
-from srmri.rng import RNGStateCheckpoint, rng_state, set_rng_state
+from srmri.callbacks.rng_state import RNGStateCheckpoint, rng_state, set_rng_state
 
 
 def draws() -> list[float]:

@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from srmri.redaction import MASK, environment_secrets, redact
+from srmri.tasks.redaction import MASK, environment_secrets, redact
 from tests.reliability.conftest import run_train
 
 

@@ -14,20 +14,24 @@ from omegaconf import DictConfig
 from rich.console import Console
 from rich.table import Table
 
-from srmri.config_tree import print_config
 from srmri.data import DataError
 from srmri.evaluation import figures as draw
 from srmri.evaluation.comparison import Comparison, build_comparison
-from srmri.evaluation.markdown import report_markdown
-from srmri.evaluation.report import check_output_dir, file_name, write_report
+from srmri.evaluation.report import (
+    check_output_dir,
+    file_name,
+    log_results,
+    report_markdown,
+    write_report,
+)
 from srmri.evaluation.scores import REGIONS
 from srmri.evaluation.settings import Settings, read_settings
 from srmri.evaluation.statistics import Table as ScoreTable
 from srmri.evaluation.statistics import summarise
 from srmri.evaluation.study import Outcome, run_study
-from srmri.evaluation.tracking import log_results
-from srmri.plain import plain
-from srmri.training import close_loggers, instantiate_group
+from srmri.io.plain_values import plain
+from srmri.tasks.config_tree import print_config
+from srmri.tasks.train import close_loggers, instantiate_group
 
 log = logging.getLogger(__name__)
 SETTINGS_KEYS = (

@@ -1,7 +1,7 @@
 """Config mistakes caught before any data is read or any training step is taken.
 
 Hydra itself refuses unknown keys given on the command line without ``+``. Here, at the start of
-:func:`srmri.training.train`:
+:func:`srmri.tasks.train.train`:
 
 - a ``???`` left in the config (e.g. ``model.pretrained.path`` of ``experiment=transfer_edsr_x2``)
   fails now rather than halfway through a run;
@@ -9,7 +9,7 @@ Hydra itself refuses unknown keys given on the command line without ``+``. Here,
 ``logger`` (nested ones included: the network, the trainer's plugins, ...) is checked against the
 signature of what it builds. An unknown key, or a value of the wrong type for a parameter
 annotated with a plain type (``int``, ``float``, ``bool``, ``str``, optionally ``None``), raises
-:class:`~srmri.errors.ConfigError` naming the key, as does a value outside its choices for the
+:class:`~srmri.io.errors.ConfigError` naming the key, as does a value outside its choices for the
 few keys listed in :func:`choices` (the scale, the failure policies). Other range checks stay in
 the classes themselves, which ``train()`` builds before it loads any data. The ``degradation`` node
 has no ``_target_`` (the module builds it) and is checked against
@@ -30,9 +30,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import MissingMandatoryValue
-from pytorch_lightning.strategies.launchers import _SubprocessScriptLauncher
 
-from srmri.errors import ConfigError
+from srmri.io.errors import ConfigError
 
 GROUPS = ("data", "model", "trainer", "callbacks", "logger")
 HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
@@ -44,9 +43,9 @@ RUN_KEYS = {"seed": int, "print_config": bool, "optimized_metric": str}
 
 def choices() -> dict[str, tuple]:
     """Keys whose value must be one of a few, with the allowed values (from their own modules)."""
-    from srmri.checkpointing import ON_ERROR
+    from srmri.callbacks.nonfinite import POLICIES
     from srmri.degradation import SCALES
-    from srmri.guards import POLICIES
+    from srmri.io.checkpoints import ON_ERROR
 
     return {
         "data.scale": SCALES,
@@ -107,8 +106,12 @@ def check_launch(trainer: pl.Trainer) -> None:
     if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
         return
     strategy = trainer.strategy
+    launcher = getattr(strategy, "launcher", None)
+    # Only forked processes inherit this job as it is; the others (the re-run of the command line,
+    # or a fresh interpreter) start from the command line or would re-pickle the sweep.
     if (
-        isinstance(getattr(strategy, "launcher", None), _SubprocessScriptLauncher)
+        launcher is not None
+        and not launcher.is_interactive_compatible
         and not strategy.cluster_environment.creates_processes_externally
         and trainer.world_size > 1
     ):

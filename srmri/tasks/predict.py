@@ -8,10 +8,10 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from srmri.inference.checkpoint import load_module
 from srmri.inference.options import PredictOptions
 from srmri.inference.paths import plan_outputs
 from srmri.inference.predict import predict_file
+from srmri.io.checkpoints import load_module
 
 log = logging.getLogger(__name__)
 

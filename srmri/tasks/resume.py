@@ -4,7 +4,7 @@
 ``<paths.log_dir>/<task_name>/<experiment_name>/runs/*/checkpoints/*.ckpt`` (sweeps under
 ``multiruns/`` are not searched: each job there is another configuration). The run whose newest
 checkpoint is the most recent wins; inside it ``last*.ckpt`` comes first, then the other
-checkpoints newest first. Every candidate is opened with :func:`srmri.checkpointing.load_checkpoint`
+checkpoints newest first. Every candidate is opened with :func:`srmri.io.checkpoints.load_checkpoint`
 and a corrupt, truncated or unsafe one is skipped with a message naming it. The resumed run writes
 into the directory of the run it continues (checkpoints, logs, ``metrics.json``; the same W&B run
 id), so its best / last checkpoint bookkeeping carries on; this launch's own Hydra directory keeps
@@ -21,8 +21,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig, open_dict
 
-from srmri.checkpointing import describe, load_checkpoint, stale_temporaries
-from srmri.errors import CheckpointError, ConfigError
+from srmri.io.checkpoints import describe, load_checkpoint, stale_temporaries
+from srmri.io.errors import CheckpointError, ConfigError
 
 log = logging.getLogger(__name__)
 

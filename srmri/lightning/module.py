@@ -22,12 +22,13 @@ from torch import Tensor, nn
 from torchmetrics import MaxMetric, MeanMetric
 
 from srmri.degradation import Degradation
-from srmri.ema import EMA
-from srmri.image_logging import log_panels
-from srmri.losses import SRLoss
+from srmri.io.legacy import upgrade_targets
+from srmri.io.plain_values import plain
+from srmri.lightning.ema import EMA
+from srmri.lightning.losses import SRLoss
+from srmri.lightning.panels import log_panels
 from srmri.metrics import psnr, ssim
 from srmri.models import build_network, upsample
-from srmri.plain import plain
 
 METRIC_NAMES = ("psnr", "ssim")
 
@@ -40,7 +41,7 @@ class SRModule(pl.LightningModule):
         degradation: keyword arguments of :class:`srmri.degradation.Degradation`.
         normalisation: the intensity normalisation the data used (kept for prediction).
         pretrained: optional ``{path, format, mode}`` of imported RGB weights.
-        loss: keyword arguments of :class:`srmri.losses.SRLoss`.
+        loss: keyword arguments of :class:`srmri.lightning.losses.SRLoss`.
         optimizer: a ``_partial_`` optimiser config, completed with the network's parameters.
         scheduler: optional ``{scheduler: <_partial_ config>, interval, frequency}``.
         ema: ``{enabled, decay}``; when enabled, validation, test, prediction and the saved
@@ -71,13 +72,13 @@ class SRModule(pl.LightningModule):
         super().__init__()
         self.save_hyperparameters(
             {
-                "network": plain(network),
+                "network": upgrade_targets(plain(network)),
                 "degradation": plain(degradation),
                 "normalisation": plain(normalisation),
                 "pretrained": plain(pretrained),
                 "loss": plain(loss or {}),
-                "optimizer": plain(optimizer),
-                "scheduler": plain(scheduler),
+                "optimizer": upgrade_targets(plain(optimizer)),
+                "scheduler": upgrade_targets(plain(scheduler)),
                 "ema": plain(ema or {"enabled": False}),
                 "metrics": plain(metrics or {}),
                 "images": plain(images or {}),
@@ -106,7 +107,6 @@ class SRModule(pl.LightningModule):
         # Kept out of the module tree so that state_dict keys never carry a compile prefix.
         self.__dict__["_compiled"] = torch.compile(self.network) if compile else None
         self.val_scores = self._score_trackers()
-        self.test_scores = self._score_trackers()
         self.val_psnr_best = MaxMetric()
 
     # ------------------------------------------------------------------ network
@@ -243,12 +243,6 @@ class SRModule(pl.LightningModule):
         if "psnr" in values and not self.trainer.sanity_checking:
             self.val_psnr_best.update(values["psnr"])
             self.log("val/psnr_best", self.val_psnr_best.compute())
-
-    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._evaluation_step(batch, self.test_scores)
-
-    def on_test_epoch_end(self) -> None:
-        self._log_scores("test", self.test_scores)
 
     # ------------------------------------------------------------------ optimisation
     def configure_optimizers(self) -> Any:

@@ -27,8 +27,8 @@ from typing import Any
 import torch
 from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 
-from srmri.errors import CheckpointError, CheckpointSaveError
-from srmri.module import SRModule
+from srmri.io.errors import CheckpointError, CheckpointSaveError
+from srmri.lightning.module import SRModule
 
 log = logging.getLogger(__name__)
 
@@ -109,16 +109,18 @@ REQUIRED_HPARAMS = ("network", "degradation", "normalisation")
 
 
 def load_module(path: str | os.PathLike, map_location: Any = "cpu", **overrides: Any) -> SRModule:
-    """The :class:`~srmri.module.SRModule` of a checkpoint, loaded safely, in eval mode.
+    """The :class:`~srmri.lightning.module.SRModule` of a checkpoint, loaded safely, for inference.
 
-    The one loader evaluation and prediction use: the file is checked and read without executing
-    code (:func:`load_checkpoint`), must hold srmri's hyperparameters and weights, and its network
-    must take grey (1-channel) slices, as every MRI use of srmri does.
+    The one loader evaluation, prediction and the benchmarks use: the file is checked and read
+    without executing code (:func:`load_checkpoint`), must hold srmri's hyperparameters and
+    weights, and its network must take grey (1-channel) slices, as every MRI use of srmri does.
+    The module comes back in eval mode, without gradients and uncompiled (``compile=True`` in
+    ``overrides`` asks for ``torch.compile``).
 
     Args:
         path: a ``.ckpt`` file written by ``train.py``.
         map_location: where tensors go (``"cpu"``, a device, ...).
-        overrides: hyperparameters to replace (e.g. ``compile=False``).
+        overrides: hyperparameters to replace.
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -136,18 +138,28 @@ def load_module(path: str | os.PathLike, map_location: Any = "cpu", **overrides:
         raise CheckpointError(
             f"{path}: lacks {', '.join(missing)}; expected a checkpoint saved by srmri's SRModule"
         )
+    overrides = {"compile": False, **overrides}
     try:
         module = SRModule.load_from_checkpoint(
             path, map_location=map_location, weights_only=True, **overrides
         )
     except Exception as error:
         raise CheckpointError(f"{path}: cannot restore the model ({error})") from error
+    check_grey(module, str(path), CheckpointError)
+    return module.eval().requires_grad_(False)
+
+
+def check_grey(module: SRModule, name: str, error: type[Exception] = ValueError) -> None:
+    """Refuse a network that does not map 1-channel slices to 1-channel slices.
+
+    Raises:
+        ``error`` naming ``name``: the network takes other than 1-channel images.
+    """
     if module.channels != 1:
-        raise CheckpointError(
-            f"{path}: the network takes {module.channels}-channel images; srmri scores and "
+        raise error(
+            f"{name}: the network takes {module.channels}-channel images; srmri scores and "
             "super-resolves grey (1-channel) slices, so a checkpoint with channels=1 is expected"
         )
-    return module.eval()
 
 
 def save_atomic(checkpoint: dict[str, Any], path: Path) -> None:
@@ -190,7 +202,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
     Args:
         on_error: what a failed save does (e.g. a full disk): ``stop`` raises
-            :class:`~srmri.errors.CheckpointSaveError`; ``continue`` logs it and training goes on.
+            :class:`~srmri.io.errors.CheckpointSaveError`; ``continue`` logs it and training goes on.
             Either way the existing checkpoints are kept, and while saves fail none is deleted
             (Lightning would otherwise remove the previous best after a "new best" it could not write).
     """

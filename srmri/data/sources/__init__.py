@@ -17,9 +17,9 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from srmri.data.records import VolumeRecord
-from srmri.data.source_folder import NiftiFolderSource
-from srmri.data.source_mni152 import Mni152Source
-from srmri.data.source_msd import MsdBrainSource
+from srmri.data.sources.folder import NiftiFolderSource
+from srmri.data.sources.mni152 import Mni152Source
+from srmri.data.sources.msd import MsdBrainSource
 
 __all__ = ["Mni152Source", "MsdBrainSource", "NiftiFolderSource", "Source"]
 

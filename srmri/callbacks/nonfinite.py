@@ -19,7 +19,7 @@ import torch
 from pytorch_lightning.callbacks import Callback
 from torch import Tensor
 
-from srmri.errors import NonFiniteError
+from srmri.io.errors import NonFiniteError
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class NonFiniteGuard(Callback):
     """Stop (or skip the batch) when the training loss or the gradients are NaN or Inf.
 
     Args:
-        policy: ``stop`` raises :class:`~srmri.errors.NonFiniteError` naming the global step,
+        policy: ``stop`` raises :class:`~srmri.io.errors.NonFiniteError` naming the global step,
             epoch and batch; ``skip`` drops the batch's update (no weight or optimiser-state change)
             and logs it.
 

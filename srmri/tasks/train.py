@@ -22,18 +22,18 @@ from pytorch_lightning.utilities import rank_zero_only
 from rich.console import Console
 from rich.table import Table
 
-from srmri.atomic import write_text_atomic
-from srmri.config_check import check_config, check_launch
-from srmri.config_tree import print_config
-from srmri.loggers import wandb_logger
-from srmri.module import SRModule
-from srmri.plain import plain
-from srmri.redaction import redact
-from srmri.resume import ResumePoint, apply_resume, wandb_run_id
+from srmri.io.atomic import write_text_atomic
+from srmri.io.plain_values import plain
+from srmri.lightning.module import SRModule
+from srmri.tasks.config_check import check_config, check_launch
+from srmri.tasks.config_tree import print_config
+from srmri.tasks.loggers import wandb_logger
+from srmri.tasks.redaction import redact
+from srmri.tasks.resume import ResumePoint, apply_resume, wandb_run_id
 
 # The degradation deliberately lives in SRModule.on_after_batch_transfer (it is part of the model's
 # checkpointed definition), so Lightning's notice that the module's hook wins is expected.
-warnings.filterwarnings("ignore", message=".*overridden `on_after_batch_transfer`.*")
+HOOK_NOTICE = ".*overridden `on_after_batch_transfer`.*"
 
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:
@@ -96,9 +96,15 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     """Fit ``cfg.model`` on ``cfg.data``; return the final validation metrics and the paths.
 
     With ``resume`` set, the run continues the checkpoint it names, in that run's directory
-    (see :mod:`srmri.resume`); this launch's own directory keeps its config tree and log.
+    (see :mod:`srmri.tasks.resume`); this launch's own directory keeps its config tree and log.
     """
     check_config(cfg)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=HOOK_NOTICE)
+        return _train(cfg)
+
+
+def _train(cfg: DictConfig) -> dict[str, Any]:
     launch_dir = Path(cfg.paths.output_dir)
     resumed = apply_resume(cfg)
     output_dir = Path(cfg.paths.output_dir)

@@ -29,7 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.table import Table
 
-from srmri.atomic import write_text_atomic
+from srmri.io.atomic import write_text_atomic
 
 JOB_STATUS = "job_status.json"
 METRICS = "metrics.json"

@@ -13,7 +13,7 @@ def cosine(
 ) -> LambdaLR:
     """Linear warm-up then cosine decay to ``min_factor`` x the base rate at ``total_steps``.
 
-    ``total_steps`` is filled in by :class:`srmri.module.SRModule` from the trainer.
+    ``total_steps`` is filled in by :class:`srmri.lightning.module.SRModule` from the trainer.
     """
 
     def factor(step: int) -> float:
