@@ -37,6 +37,12 @@ def srmri_cache(tmp_path_factory) -> Path:
     return cache
 
 
+@pytest.fixture(scope="session")
+def mni_cache(srmri_cache: Path) -> Path:
+    """The cache the tests that load the MNI152 template share (written once per session)."""
+    return srmri_cache
+
+
 def compose_config(config_name: str, overrides: list[str], output_dir: Path, name: str = "demo"):
     """Compose ``conf/<config_name>.yaml`` as the command line would, outside a Hydra run.
 

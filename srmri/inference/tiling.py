@@ -7,7 +7,7 @@ output is kept. The cores partition the slice, so no blending weights are needed
 covers the network's receptive-field radius the result equals the untiled one, and with less
 every output pixel is still computed with at least ``overlap`` LR pixels of true context on each
 side, which keeps the difference at the core boundaries, where a seam would show, small
-(``tests/inference/test_tiling.py`` measures it). Peak memory follows ``(tile + 2 overlap)^2``,
+(``tests/unit/inference/test_tiling.py`` measures it). Peak memory follows ``(tile + 2 overlap)^2``,
 not the slice size.
 """
 

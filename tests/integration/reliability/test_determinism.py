@@ -1,0 +1,22 @@
+"""The same seed gives the same metrics on CPU; another seed gives others."""
+
+from __future__ import annotations
+
+import pytest
+
+from srmri.tasks.train import train
+from tests.integration.reliability.conftest import TINY_RUN, composed
+
+RUN = [*TINY_RUN, "trainer.max_epochs=1", "logger=csv", "print_config=false"]
+
+
+@pytest.mark.slow
+def test_the_same_seed_gives_the_same_metrics(tmp_path, cache_dir):
+    def metrics(name: str, seed: int) -> dict[str, float]:
+        cfg = composed(tmp_path / name, *RUN, f"seed={seed}", cache_dir=cache_dir)
+        return train(cfg)["metrics"]
+
+    first, again, other = metrics("first", 7), metrics("again", 7), metrics("other", 8)
+    assert {"val/psnr", "val/ssim", "val/psnr_brain"} <= set(first)
+    assert first == again
+    assert first["val/psnr"] != other["val/psnr"]
