@@ -6,20 +6,16 @@ GPU when there is one, after the host-to-device copy), which is the work done be
 a batch. Reports steady-state pairs/s (warm-up batches excluded) for several worker counts and
 updates the ``data_pipeline`` section of ``benchmarks/RESULTS.md``.
 
-    python benchmarks/data_pipeline.py            # full run (about a minute)
-    python benchmarks/data_pipeline.py --smoke    # a few batches per setting; writes nothing
+    python -m benchmarks.data_pipeline            # full run (about a minute)
+    python -m benchmarks.data_pipeline --smoke    # a few batches per setting; writes nothing
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.results import machine_line, markdown_table, update_section
 from srmri.data import Mni152Source, SRDataModule
@@ -114,7 +110,7 @@ def _write(results: dict[tuple[int, int], float], best: tuple[int, int]) -> None
         + markdown_table(["DataLoader workers", "batch size", "pairs/s"], rows)
         + f"\n\nBest: **{results[best]:,.0f} pairs/s** (workers={best[0]}, batch={best[1]}), "
         f"which {verdict} the target of {TARGET:,} pairs/s.\n\n"
-        "Rerun: `python benchmarks/data_pipeline.py`."
+        "Rerun: `python -m benchmarks.data_pipeline`."
     )
     update_section("data_pipeline", "Data pipeline: training pairs per second", body)
 

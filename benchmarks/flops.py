@@ -7,10 +7,12 @@ network as a fraction of it.
 
 from __future__ import annotations
 
+from statistics import median
+
 import torch
 from torch import Tensor, nn
 
-from benchmarks.timing import median, time_runs
+from benchmarks.common import time_runs
 
 
 def conv_flops(network: nn.Module, lr: Tensor) -> int:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from statistics import median
 
 import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
+from benchmarks.common import time_runs
 from benchmarks.flops import conv_flops
-from benchmarks.timing import median, time_runs
 from srmri.models import EDSR, WDSRA
 
 # The study's test image: 510 pixels wide, 339 high, 3 channels.

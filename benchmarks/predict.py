@@ -17,9 +17,9 @@ larger of the whole-volume run and the slab run plus the float32 volume. ``--who
 runs the default model on the whole volume and reports its measured peak instead. Updates the
 ``predict`` section of ``benchmarks/RESULTS.md``.
 
-    python benchmarks/predict.py                  # about 10 minutes on 2 quiet cores
-    python benchmarks/predict.py --whole-volume   # about 35 minutes: the peak measured, not estimated
-    python benchmarks/predict.py --smoke          # tiny runs; writes nothing to RESULTS.md
+    python -m benchmarks.predict                  # about 10 minutes on 2 quiet cores
+    python -m benchmarks.predict --whole-volume   # about 35 minutes: the peak measured, not estimated
+    python -m benchmarks.predict --smoke          # tiny runs; writes nothing to RESULTS.md
 """
 
 from __future__ import annotations
@@ -36,11 +36,9 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from benchmarks.common import ROOT, compose
 from benchmarks.results import machine_line, markdown_table, update_section
 
-ROOT = Path(__file__).resolve().parents[1]
 TIME_SHAPE = (256, 256, 176)
 MEMORY_SHAPE = (512, 512, 400)
 SLAB_SHAPE = (512, 512, 16)
@@ -62,14 +60,11 @@ def save_checkpoint(path: Path, overrides: list[str]) -> Path:
     """The model ``python train.py <overrides>`` builds, randomly initialised, as a checkpoint."""
     import pytorch_lightning as pl
     import torch
-    from hydra import compose, initialize_config_dir
 
     from srmri.tasks.train import build_module
 
-    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides)
     torch.manual_seed(0)
-    module = build_module(cfg)
+    module = build_module(compose("train", overrides))
     trainer = pl.Trainer(accelerator="cpu", logger=False, enable_checkpointing=False)
     trainer.strategy.connect(module)
     trainer.save_checkpoint(path, weights_only=False)
@@ -97,14 +92,11 @@ def compute_floor(shape: tuple[int, int, int], matmul_size: int = 2048) -> dict:
     whether a time target is reachable at all.
     """
     import torch
-    from hydra import compose, initialize_config_dir
 
     from benchmarks.flops import conv_flops, matmul_gflops
     from srmri.tasks.train import build_module
 
-    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("train", MODELS["wdsr_a"])
-    network = build_module(cfg).network.eval()
+    network = build_module(compose("train", MODELS["wdsr_a"])).network.eval()
     slice_flops = conv_flops(network, torch.zeros(1, 1, shape[0], shape[1]))
     tflop = slice_flops * shape[2] / 1e12
     cpu = torch.device("cpu")
@@ -120,7 +112,8 @@ def measure(checkpoint: Path, source: Path, output: Path, options: dict) -> dict
     """Run one prediction in a fresh process; its seconds and peak resident bytes."""
     job = {"checkpoint": str(checkpoint), "input": str(source), "output": str(output), **options}
     done = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps(job)],
+        [sys.executable, "-m", "benchmarks.predict", "--child", json.dumps(job)],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
@@ -249,7 +242,7 @@ def _write(results: list[dict], floor: dict) -> None:
         f"{timed['seconds'] / floor['floor_seconds']['fp32']:.1f}x and the amp time "
         f"{timed_amp['seconds'] / floor['floor_seconds']['bf16']:.1f}x their floors.\n\n"
         + _memory_text(whole, slab, measured, estimate, volume_bytes)
-        + "\n\nRerun: `python benchmarks/predict.py"
+        + "\n\nRerun: `python -m benchmarks.predict"
         + (" --whole-volume" if measured else "")
         + "`."
     )

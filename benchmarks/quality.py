@@ -7,10 +7,10 @@ SSIM of the model and of bicubic, over the whole slice and inside the brain mask
 and the gain. Prints the table, writes the runs and ``quality.json`` under ``--output-dir`` and
 updates the ``quality`` section of ``benchmarks/RESULTS.md``.
 
-    python benchmarks/quality.py                                  # the benchmark: x2 and x4,
+    python -m benchmarks.quality                                  # the benchmark: x2 and x4,
                                                                   # 10 min of training each
-    python benchmarks/quality.py --budget-minutes 2 --scales 2    # a quick check, labelled so
-    python benchmarks/quality.py --smoke                          # seconds; RESULTS.md untouched
+    python -m benchmarks.quality --budget-minutes 2 --scales 2    # a quick check, labelled so
+    python -m benchmarks.quality --smoke                          # seconds; RESULTS.md untouched
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from benchmarks.common import ROOT, compose
 from benchmarks.quality_recipe import (
     DEFAULT_PATCH_SIZES,
     STANDARD_SCALES,
@@ -38,7 +37,7 @@ from benchmarks.quality_recipe import (
     evaluate_overrides,
     train_overrides,
 )
-from benchmarks.quality_report import headline, read_scores, results_body, score_rows, table
+from benchmarks.quality_report import headline, results_body, summary_rows, table
 from benchmarks.results import machine_info, machine_line, update_section
 from srmri.data import VIEWS
 from srmri.degradation import SCALES
@@ -49,7 +48,6 @@ from srmri.tasks.evaluate import evaluate
 from srmri.tasks.redaction import redact
 from srmri.tasks.train import train
 
-ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = ROOT / "benchmarks" / "outputs" / "quality"
 
 
@@ -150,7 +148,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         rows += scale_rows
     record = {
         "command": shlex.join(
-            ["python", "benchmarks/quality.py", *(sys.argv[1:] if argv is None else argv)]
+            ["python", "-m", "benchmarks.quality", *(sys.argv[1:] if argv is None else argv)]
         ),
         "smoke": args.smoke,
         "machine": machine_info(),
@@ -206,19 +204,7 @@ def run_scale(
         "validation": report["metrics"],
         "evaluation_dir": str(evaluate_dir),
     }
-    scores = read_scores(evaluate_dir / "metrics.csv")
-    return run, score_rows(scores, model, scale, recipe.views)
-
-
-def compose(config_name: str, overrides: list[str]) -> DictConfig:
-    """``conf/<config_name>.yaml`` with ``overrides``, as the command line would compose it."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        return hydra_compose(config_name=config_name, overrides=overrides)
+    return run, summary_rows(summary, model, scale, recipe.views)
 
 
 def save_config(cfg: DictConfig, path: Path) -> None:

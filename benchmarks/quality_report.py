@@ -1,18 +1,15 @@
-"""The quality benchmark's figures: rows from an evaluation's scores, targets, table, RESULTS.md text.
+"""The quality benchmark's figures: rows from an evaluation's summary, targets, table, RESULTS.md text.
 
-A row is one (scale, view, region) of the per-slice table that ``evaluate.py``'s code writes
-(``metrics.csv``): mean PSNR / SSIM of the model and of bicubic and the gain, the mean over slices
-of model minus bicubic. Every mean of a row is taken over the same slices: those both methods
-score with finite values. A slice that a method reproduces exactly (an empty slice, which bicubic
+A row is one (scale, view, region) of the summary that ``evaluate()`` returns (``summary.json``):
+mean PSNR / SSIM of the model and of bicubic, and the gains, the mean over slices of model minus
+bicubic. The evaluation takes every mean of a row over the same slices: those both methods score
+with finite values. A slice that a method reproduces exactly (an empty slice, which bicubic
 returns as exact zeros) has an infinite PSNR; it is left out of both methods' means and counted.
 """
 
 from __future__ import annotations
 
-import csv
-import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from benchmarks.results import markdown_table
@@ -37,56 +34,38 @@ HEADER = [
 ]
 
 
-def read_scores(path: Path) -> list[dict[str, Any]]:
-    """The per-slice scores of an evaluation (``metrics.csv``), PSNR and SSIM as floats."""
-    with path.open(newline="") as handle:
-        return [
-            {**row, "psnr": float(row["psnr"]), "ssim": float(row["ssim"])}
-            for row in csv.DictReader(handle)
-        ]
-
-
-def score_rows(
-    scores: Sequence[Mapping[str, Any]], model: str, scale: int, views: Sequence[str]
+def summary_rows(
+    summary: Mapping[str, Any], model: str, scale: int, views: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """One row per view and region: the model and bicubic on the slices both score finitely."""
-    places: dict[tuple[str, str], dict[tuple, dict[str, tuple[float, float]]]] = {}
-    for score in scores:
-        if score["method"] in (model, "bicubic"):
-            key = (score["subject"], score["contrast"], score["slice"], score["angle"])
-            place = places.setdefault((score["view"], score["region"]), {})
-            place.setdefault(key, {})[score["method"]] = (score["psnr"], score["ssim"])
+    """One row per view and region that ``summary`` (what ``evaluate()`` returns) scores.
+
+    The means, counts and gains are the summary's own: ``scores`` (over the slices every method
+    scores finitely) and ``gains_over_bicubic`` (the mean over slices of model minus bicubic).
+    """
     rows = []
     for view in views:
         for region in REGIONS:
-            if (view, region) not in places:
+            cell = summary["scores"].get(model, {}).get(view, {}).get(region)
+            if cell is None:
                 continue
-            slices = places[view, region].values()
-            pairs = [
-                (pair[model], pair["bicubic"])
-                for pair in slices
-                if len(pair) == 2 and all(math.isfinite(v) for s in pair.values() for v in s)
-            ]
+            bicubic = summary["scores"]["bicubic"][view][region]
+            gains = summary["gains_over_bicubic"][model][view][region]
             row = {
                 "scale": scale,
                 "view": view,
                 "region": region,
-                "model_psnr": _mean([m[0] for m, _ in pairs]),
-                "model_ssim": _mean([m[1] for m, _ in pairs]),
-                "bicubic_psnr": _mean([b[0] for _, b in pairs]),
-                "bicubic_ssim": _mean([b[1] for _, b in pairs]),
-                "psnr_gain": _mean([m[0] - b[0] for m, b in pairs]),
-                "ssim_gain": _mean([m[1] - b[1] for m, b in pairs]),
-                "slices": len(pairs),
-                "left_out": len(slices) - len(pairs),
+                "model_psnr": cell["psnr"],
+                "model_ssim": cell["ssim"],
+                "bicubic_psnr": bicubic["psnr"],
+                "bicubic_ssim": bicubic["ssim"],
+                "psnr_gain": gains["psnr"]["mean"],
+                "ssim_gain": gains["ssim"]["mean"],
+                "slices": cell["n"],
+                "left_out": cell["excluded"],
             }
             row["target"], row["met"] = target(row)
             rows.append(row)
     return rows
-
-
-def _mean(values: Sequence[float]) -> float | None:
-    return math.fsum(values) / len(values) if values else None
 
 
 def target(row: Mapping[str, Any]) -> tuple[str, bool]:
@@ -210,7 +189,7 @@ def results_body(record: Mapping[str, Any], machine: str) -> str:
         "evaluate with `data=nifti_folder` on your own subjects (split by subject)."
     )
     parts.append(
-        "Rerun (the standard benchmark): `python benchmarks/quality.py`: 10 minutes of training "
+        "Rerun (the standard benchmark): `python -m benchmarks.quality`: 10 minutes of training "
         "per scale at x2 and x4, plus data loading, validation and evaluation (about 30 minutes on "
         "2 cores). `--help` lists the recipe's options."
     )

@@ -9,9 +9,9 @@ PyTorch loop doing the same work. With a GPU, the same on the GPU plus bf16-mixe
 training and the 256 x 256 x 176 volume. The data-pipeline and volume-prediction figures of
 their own scripts are quoted from ``benchmarks/RESULTS.md``. Updates its ``speed`` section.
 
-    python benchmarks/speed.py            # full run (about 17 minutes on a quiet 2-core CPU)
-    python benchmarks/speed.py --smoke    # tiny sizes, seconds; writes nothing
-    python benchmarks/speed.py --devices cuda   # the GPU alone, into its own section
+    python -m benchmarks.speed            # full run (about 17 minutes on a quiet 2-core CPU)
+    python -m benchmarks.speed --smoke    # tiny sizes, seconds; writes nothing
+    python -m benchmarks.speed --devices cuda   # the GPU alone, into its own section
 """
 
 from __future__ import annotations
@@ -20,14 +20,11 @@ import argparse
 import logging
 import os
 import re
-import sys
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.flops import matmul_gflops
 from benchmarks.inference_speed import (
@@ -436,7 +433,7 @@ def quoted_figures(path: Path = RESULTS) -> str:
     for name, title in QUOTED:
         match = re.search(rf"<!-- {name}:start -->(.*?)<!-- {name}:end -->", text, re.DOTALL)
         if match is None:
-            lines.append(f"- {title}: not measured yet (`python benchmarks/{name}.py`).")
+            lines.append(f"- {title}: not measured yet (`python -m benchmarks.{name}`).")
             continue
         section = match.group(1)
         date = re.search(r"Measured (\d{4}-\d{2}-\d{2})", section)
@@ -468,7 +465,7 @@ def _write(
         f"{tables}\n\n{summary}\n\n"
         # The quoted sections are CPU figures: they belong with the CPU tables only.
         + (f"Quoted from their own sections:\n\n{quoted}\n\n" if "cpu" in devices else "")
-        + f"Rerun: `python benchmarks/speed.py{'' if 'cpu' in devices else ' --devices cuda'}`."
+        + f"Rerun: `python -m benchmarks.speed{'' if 'cpu' in devices else ' --devices cuda'}`."
     )
     if "cpu" in devices:
         update_section("speed", "Speed: inference, machine limit, training overhead", body)

@@ -14,45 +14,20 @@ import inspect
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from statistics import median
 from typing import Any
 
 import hydra.utils
 import pytorch_lightning as pl
 import torch
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
-from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
-from benchmarks.timing import median, synchronize
+from benchmarks.common import HRPatches, compose, random_patches, synchronize
 from srmri.lightning.module import SRModule
 from srmri.tasks.train import build_module
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
 MIXED = "bf16-mixed"
-
-
-def demo_config(overrides: list[str] | None = None) -> DictConfig:
-    """The composed ``conf/train.yaml`` (the demo run) with command-line style ``overrides``."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose(config_name="train", overrides=overrides or [])
-
-
-class HRPatches(Dataset):
-    """``count`` fixed random HR patches ``(1, P, P)`` in [0, 1], served as ``{"hr": patch}``."""
-
-    def __init__(self, count: int, patch_size: int, channels: int) -> None:
-        generator = torch.Generator().manual_seed(0)
-        self.hr = torch.rand(count, channels, patch_size, patch_size, generator=generator)
-
-    def __len__(self) -> int:
-        return len(self.hr)
-
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
-        return {"hr": self.hr[index]}
 
 
 @dataclass(frozen=True)
@@ -156,8 +131,10 @@ def demo_module(cfg: DictConfig, device: torch.device) -> SRModule:
 def patch_loader(cfg: DictConfig, batches: int) -> DataLoader:
     """``batches`` batches of ``cfg.data.batch_size`` fixed HR patches of ``cfg.data.patch_size``."""
     batch_size = cfg.data.batch_size
-    patches = HRPatches(batches * batch_size, cfg.data.patch_size, cfg.model.network.channels)
-    return DataLoader(patches, batch_size=batch_size, num_workers=0)
+    hr = random_patches(
+        batches * batch_size, cfg.data.patch_size, channels=cfg.model.network.channels
+    )
+    return DataLoader(HRPatches(hr), batch_size=batch_size, num_workers=0)
 
 
 def fit_lightning(
@@ -238,12 +215,13 @@ def compare(setting: TrainingSetting) -> TrainingResult:
         raise ValueError(
             f"training precision must be 32-true or {MIXED}, got {setting.precision!r}"
         )
-    cfg = demo_config(
+    cfg = compose(
+        "train",
         [
             f"data.batch_size={setting.batch_size}",
             f"data.patch_size={setting.patch_size}",
             f"model.channels_last={str(setting.channels_last).lower()}",
-        ]
+        ],
     )
     device = torch.device(setting.device)
     batches = setting.warmup + setting.steps + 1

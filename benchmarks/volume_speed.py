@@ -7,13 +7,13 @@ so the figure covers slicing, batching, tiling and writing the output array, not
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import median
 
 import nibabel as nib
 import numpy as np
 import torch
 
-from benchmarks.timing import median, time_runs
-from benchmarks.training_overhead import demo_config
+from benchmarks.common import compose, time_runs
 from srmri.tasks.train import build_module
 
 STUDY_VOLUME = (256, 256, 176)
@@ -42,7 +42,7 @@ def volume_time(
     rng = np.random.default_rng(0)
     image = nib.Nifti1Image(rng.random(shape, dtype=np.float32), np.eye(4))
     torch.manual_seed(0)
-    module = build_module(demo_config()).eval()
+    module = build_module(compose("train")).eval()
 
     def predict() -> None:
         predict_volume(image, module, device=str(device), view="axial", progress=False)

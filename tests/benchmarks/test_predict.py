@@ -60,7 +60,7 @@ def test_whole_volume_report_states_the_measured_peak(tmp_path, monkeypatch):
     predict._write(results, floor)
     estimated = results_md.read_text()
     assert "gives an estimated **1.42 GB**" in estimated
-    assert "Rerun: `python benchmarks/predict.py`." in estimated
+    assert "Rerun: `python -m benchmarks.predict`." in estimated
 
     whole = {"goal": "memory", "model": "wdsr_a", "shape": predict.MEMORY_SHAPE, "options": {}}
     predict._write([*results, {**whole, "seconds": 1500.0, "peak_bytes": int(2.5e9)}], floor)
@@ -68,4 +68,4 @@ def test_whole_volume_report_states_the_measured_peak(tmp_path, monkeypatch):
     assert (
         "on the whole volume: **2.50 GB** (measured, 25 minutes), which misses the target" in text
     )
-    assert "Rerun: `python benchmarks/predict.py --whole-volume`." in text
+    assert "Rerun: `python -m benchmarks.predict --whole-volume`." in text

@@ -93,7 +93,7 @@ def test_smoke_run_trains_on_the_clock_and_reports_the_evaluation(tmp_path):
     before = RESULTS.read_text() if RESULTS.exists() else None
     out = tmp_path / "quality"
     result = subprocess.run(
-        [sys.executable, "benchmarks/quality.py", "--smoke", "--output-dir", str(out)],
+        [sys.executable, "-m", "benchmarks.quality", "--smoke", "--output-dir", str(out)],
         cwd=ROOT,
         env={**os.environ, "HYDRA_FULL_ERROR": "1"},
         capture_output=True,

@@ -46,7 +46,7 @@ def test_smoke_run_prints_every_table_and_writes_nothing():
     # One thread: this checks that the benchmark works, not its figures, and one thread keeps it
     # quick on a shared machine.
     run = subprocess.run(
-        [sys.executable, "benchmarks/speed.py", "--smoke", "--threads", "1"],
+        [sys.executable, "-m", "benchmarks.speed", "--smoke", "--threads", "1"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -5,28 +5,23 @@ import warnings
 import pytest
 import torch
 
+from benchmarks.common import compose
 from benchmarks.training_overhead import (
     TrainingResult,
     TrainingSetting,
-    demo_config,
     demo_module,
     fit_lightning,
     fit_plain,
     patch_loader,
 )
+from tests.conftest import TINY_TRAIN
 
-TINY = [
-    "model.network.n_blocks=1",
-    "model.network.n_feats=8",
-    "model.network.expansion=2",
-    "data.batch_size=2",
-    "data.patch_size=24",
-]
+TINY = [*TINY_TRAIN, "model.network.expansion=2", "data.batch_size=2"]
 
 
 @pytest.mark.slow
 def test_plain_loop_and_lightning_reach_the_same_weights():
-    cfg = demo_config(TINY)
+    cfg = compose("train", TINY)
     cpu = torch.device("cpu")
     start = demo_module(cfg, cpu).state_dict()
     lightning, plain = demo_module(cfg, cpu), demo_module(cfg, cpu)

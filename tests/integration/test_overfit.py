@@ -7,6 +7,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader
 
+from benchmarks.common import HRPatches
 from srmri.data import Mni152Source, load_volume, slice_of
 from srmri.degradation import Degradation
 from srmri.lightning.module import SRModule
@@ -28,17 +29,6 @@ def mni_slices(cache_dir, count: int = 4, size: int = 64) -> torch.Tensor:
         top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
         crops.append(image[top : top + size, left : left + size])
     return torch.stack(crops)[:, None].float()
-
-
-class Batches(torch.utils.data.Dataset):
-    def __init__(self, hr: torch.Tensor, repeats: int) -> None:
-        self.hr, self.repeats = hr, repeats
-
-    def __len__(self) -> int:
-        return len(self.hr) * self.repeats
-
-    def __getitem__(self, i: int) -> dict:
-        return {"hr": self.hr[i % len(self.hr)]}
 
 
 @pytest.mark.slow
@@ -70,7 +60,7 @@ def test_a_small_network_overfits_a_few_slices_beyond_bicubic(tmp_path, srmri_ca
         enable_model_summary=False,
         limit_val_batches=0,
     )
-    trainer.fit(module, DataLoader(Batches(hr, steps), batch_size=len(hr)))
+    trainer.fit(module, DataLoader(HRPatches(hr, repeats=steps), batch_size=len(hr)))
 
     # Scored here, independently of the module's own validation code path.
     lr = Degradation(scale=SCALE)(hr)

@@ -15,12 +15,19 @@ from srmri.tasks.train import train
 from tests.conftest import ROOT, TINY_RUN, TINY_TRAIN, compose_config
 from tests.wandb_offline import read_run
 
+# The tiny run with image panels at its one validation, as the W&B run is checked for them.
+TRAIN = [
+    *TINY_TRAIN,
+    "model.network.expansion=2",
+    "model.images.every_n_epochs=1",
+    "model.images.n_slices=2",
+]
 LOGGED = ("val/psnr", "val/psnr_bicubic", "val/psnr_gain", "val/ssim", "val/psnr_brain")
 
 
 def test_train_writes_a_loadable_checkpoint_metrics_and_wandb_offline_run(tmp_path, capsys):
     run_dir = tmp_path / "run"
-    cfg = compose_config("train", TINY_TRAIN, run_dir)
+    cfg = compose_config("train", TRAIN, run_dir)
     report = train(cfg)
 
     best = report["best_checkpoint"]
@@ -64,7 +71,7 @@ def test_bicubic_model_validates_without_training(tmp_path):
 @pytest.mark.slow
 def test_train_py_command_line_prints_model_next_to_bicubic(tmp_path):
     result = subprocess.run(
-        [sys.executable, str(ROOT / "train.py"), *TINY_TRAIN, f"paths.log_dir={tmp_path / 'logs'}"],
+        [sys.executable, str(ROOT / "train.py"), *TRAIN, f"paths.log_dir={tmp_path / 'logs'}"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

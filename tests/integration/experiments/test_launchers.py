@@ -8,7 +8,7 @@ import math
 import pytest
 from omegaconf import OmegaConf
 
-from tests.integration.experiments.conftest import TINY
+from tests.conftest import TINY_TRAIN
 
 # Short validations and no W&B (the multirun test covers W&B runs per job).
 QUICK = ("trainer.limit_val_batches=2", "logger=csv")
@@ -21,7 +21,7 @@ def job_folders(log_dir):
 
 @pytest.mark.slow
 def test_a_two_trial_optuna_search_finishes_and_reports_its_best_trial(tmp_path, run_train):
-    run_train(tmp_path, "hparams_search=optuna", "hydra.sweeper.n_trials=2", *TINY, *QUICK)
+    run_train(tmp_path, "hparams_search=optuna", "hydra.sweeper.n_trials=2", *TINY_TRAIN, *QUICK)
     sweep, jobs = job_folders(tmp_path)
     assert sorted(jobs) == [0, 1]
     scores, rates = {}, {}
@@ -43,7 +43,7 @@ def test_a_two_trial_optuna_search_finishes_and_reports_its_best_trial(tmp_path,
 
 @pytest.mark.slow
 def test_submitit_local_runs_a_job_in_its_own_process(tmp_path, run_train):
-    result = run_train(tmp_path, "-m", "hydra/launcher=submitit_local", *TINY, *QUICK)
+    result = run_train(tmp_path, "-m", "hydra/launcher=submitit_local", *TINY_TRAIN, *QUICK)
     sweep, jobs = job_folders(tmp_path)
     assert list(jobs) == [0]
     report = json.loads((jobs[0] / "metrics.json").read_text())

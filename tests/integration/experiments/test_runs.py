@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from srmri.tasks.train import train
-from tests.integration.experiments.conftest import TINY
+from tests.conftest import TINY_TRAIN
 
-QUICK = (*TINY, "trainer.limit_val_batches=1", "logger=csv", "print_config=false")
-STEPS_PER_EPOCH = 32 // 4  # TINY's samples per epoch over its batch size
+QUICK = (*TINY_TRAIN, "trainer.limit_val_batches=1", "logger=csv", "print_config=false")
+STEPS_PER_EPOCH = 32 // 4  # TINY_TRAIN's samples per epoch over its batch size
 
 
 def weights(checkpoint: str) -> dict[str, torch.Tensor]:
@@ -61,7 +61,7 @@ def test_csv_logger_records_the_validation_without_wandb(compose_train, tmp_path
 
 @pytest.mark.slow
 def test_fast_dev_run_runs_the_pipeline_and_writes_no_checkpoint(compose_train, tmp_path):
-    report = train(compose_train(*TINY, "debug=fast_dev_run", "print_config=false"))
+    report = train(compose_train(*TINY_TRAIN, "debug=fast_dev_run", "print_config=false"))
     assert report["best_checkpoint"] is None and report["wandb_run_dir"] is None
     assert torch.isfinite(torch.tensor(report["metrics"]["val/psnr"]))
     assert not list(tmp_path.rglob("*.ckpt"))

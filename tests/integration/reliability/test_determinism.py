@@ -5,15 +5,18 @@ from __future__ import annotations
 import pytest
 
 from srmri.tasks.train import train
-from tests.integration.reliability.conftest import TINY_RUN, composed
+from tests.conftest import compose_config
+from tests.integration.reliability.conftest import RUN as RELIABILITY_RUN
 
-RUN = [*TINY_RUN, "trainer.max_epochs=1", "logger=csv", "print_config=false"]
+RUN = [*RELIABILITY_RUN, "trainer.max_epochs=1", "logger=csv", "print_config=false"]
 
 
 @pytest.mark.slow
-def test_the_same_seed_gives_the_same_metrics(tmp_path, cache_dir):
+def test_the_same_seed_gives_the_same_metrics(tmp_path):
     def metrics(name: str, seed: int) -> dict[str, float]:
-        cfg = composed(tmp_path / name, *RUN, f"seed={seed}", cache_dir=cache_dir)
+        cfg = compose_config(
+            "train", [*RUN, f"seed={seed}"], tmp_path / name / "run", name=None, as_run=True
+        )
         return train(cfg)["metrics"]
 
     first, again, other = metrics("first", 7), metrics("again", 7), metrics("other", 8)

@@ -10,17 +10,9 @@ import nibabel as nib
 import numpy as np
 import pytest
 
+from tests.volumes import synthetic_brain
+
 SHAPE = (30, 35, 26)  # (X, Y, Z): odd and even sizes, so cropping to every scale is exercised
-
-
-def synthetic_brain(shape: tuple[int, int, int], seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """An ellipsoid "brain" with smooth texture on a zero background, and its mask."""
-    rng = np.random.default_rng(seed)
-    grid = np.meshgrid(*[np.linspace(-1, 1, n) for n in shape], indexing="ij")
-    mask = sum(g**2 / 0.75**2 for g in grid) <= 1.0
-    texture = sum(np.sin((2 + i) * np.pi * g + rng.uniform(0, 6)) for i, g in enumerate(grid))
-    image = np.where(mask, 400 + 80 * texture + rng.normal(0, 10, shape), 0.0)
-    return image.astype(np.float32), mask
 
 
 def save_nifti(path: Path, data: np.ndarray, affine: np.ndarray | None = None) -> Path:

@@ -43,8 +43,8 @@ def test_every_data_config_composes_with_one_scale_value(compose_data, name):
         assert cfg.data.seed == 11 and cfg.data.source.split_dir.endswith("run")
 
 
-def test_default_mni152_config_gives_batches(compose_data, mni_cache, tmp_path):
-    cfg = compose_data("mni152", f"paths.cache_dir={mni_cache}")
+def test_default_mni152_config_gives_batches(compose_data, srmri_cache, tmp_path):
+    cfg = compose_data("mni152", f"paths.cache_dir={srmri_cache}")
     dm = instantiate(cfg.data)
     assert isinstance(dm, SRDataModule)
     dm.prepare_data()

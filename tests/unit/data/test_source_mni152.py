@@ -10,8 +10,8 @@ from srmri.data.sources.mni152 import Mni152Source
 from srmri.data.volume import load_volume
 
 
-def test_slabs_are_disjoint_blocks_of_the_template(mni_cache, tmp_path):
-    source = Mni152Source(mni_cache, gap=4, split_dir=tmp_path / "run")
+def test_slabs_are_disjoint_blocks_of_the_template(srmri_cache, tmp_path):
+    source = Mni152Source(srmri_cache, gap=4, split_dir=tmp_path / "run")
     splits = source.splits()
     slabs = {name: splits[name][0].slab for name in SPLITS}
     assert {slab.axis for slab in slabs.values()} == {2}  # superior-inferior, held by axial slices
@@ -41,11 +41,11 @@ def test_slabs_are_disjoint_blocks_of_the_template(mni_cache, tmp_path):
     )
 
 
-def test_files_are_written_once_into_the_cache(mni_cache):
-    source = Mni152Source(mni_cache)
+def test_files_are_written_once_into_the_cache(srmri_cache):
+    source = Mni152Source(srmri_cache)
     source.prepare()
     stamp = source.image_path.stat().st_mtime_ns
     source.prepare()
     assert source.image_path.stat().st_mtime_ns == stamp
-    assert source.image_path.is_relative_to(mni_cache) and source.mask_path.is_file()
+    assert source.image_path.is_relative_to(srmri_cache) and source.mask_path.is_file()
     assert not list(source.folder.glob(".tmp.*"))

@@ -5,7 +5,7 @@ from omegaconf import OmegaConf
 from srmri.degradation import Degradation
 from srmri.evaluation.comparison import CheckpointError, build_comparison
 from srmri.io.checkpoints import load_module
-from tests.unit.evaluation.conftest import NORMALISATION
+from tests.helpers import NORMALISATION
 
 
 def compare(checkpoints, **kwargs):

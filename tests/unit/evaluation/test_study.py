@@ -13,7 +13,7 @@ from srmri.evaluation.settings import read_settings
 from srmri.evaluation.statistics import select
 from srmri.evaluation.study import run_study
 from tests import reference
-from tests.unit.evaluation.conftest import NORMALISATION
+from tests.helpers import NORMALISATION
 from tests.unit.evaluation.test_settings import config
 
 SLICES = [6, 22, 38]

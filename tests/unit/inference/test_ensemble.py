@@ -6,7 +6,7 @@ from torch.nn.utils import parametrize
 
 from srmri.inference import predict_volume
 from srmri.inference.ensemble import DIHEDRAL, dihedral, predict_self_ensemble, undo_dihedral
-from tests.unit.inference.conftest import affine_for, nifti, smooth_volume
+from tests.volumes import affine_for, nifti, smooth_volume
 
 
 def numpy_self_ensemble(network, lr: np.ndarray) -> np.ndarray:

@@ -11,7 +11,8 @@ from nibabel.orientations import axcodes2ornt, io_orientation, ornt_transform
 
 from srmri.inference import predict_volume
 from srmri.inference.geometry import Plane
-from tests.unit.inference.conftest import SCALE, affine_for, nifti, smooth_volume
+from tests.helpers import SCALE
+from tests.volumes import affine_for, nifti, smooth_volume
 
 # The letters of the axis each view holds fixed (its normal).
 NORMAL = {"axial": "SI", "coronal": "AP", "sagittal": "LR"}

@@ -9,12 +9,10 @@ import pytest
 
 from srmri.data import DataError
 from srmri.inference import predict_file, predict_volume
-from tests import reference
-from tests.unit.inference.conftest import (
-    BICUBIC,
-    SCALE,
+from tests import helpers, reference
+from tests.helpers import SCALE
+from tests.volumes import (
     affine_for,
-    make_module,
     nifti,
     smooth_volume,
 )
@@ -74,8 +72,8 @@ def test_mask_file_measures_the_window_inside_it(bicubic_module, tmp_path):
 
 
 def test_mask_is_ignored_when_the_checkpoint_did_not_use_one():
-    module = make_module(
-        BICUBIC,
+    module = helpers.tiny_module(
+        kind="bicubic",
         normalisation={"method": "minmax", "lower": 0.0, "upper": 100.0, "use_mask": False},
     )
     volume = smooth_volume((14, 11, 4), seed=3)

@@ -13,7 +13,7 @@ from srmri.inference import predict_file, predict_volume
 from srmri.inference.geometry import Plane
 from srmri.inference.nifti import open_input, output_header, read_volume
 from srmri.inference.writer import NiftiWriter
-from tests.unit.inference.conftest import affine_for, nifti, smooth_volume
+from tests.volumes import affine_for, nifti, smooth_volume
 
 
 def test_missing_file_is_named(tmp_path):

@@ -12,12 +12,11 @@ from srmri.data import DataError
 from srmri.inference import predict_file, predict_volume
 from srmri.inference.slices import SliceResolver, resolve_device
 from srmri.io.checkpoints import load_module
-from tests.unit.inference.conftest import (
-    TINY_WDSR,
+from tests import helpers
+from tests.helpers import TINY_WDSR
+from tests.volumes import (
     affine_for,
-    make_module,
     nifti,
-    save_checkpoint,
     smooth_volume,
 )
 
@@ -91,9 +90,17 @@ def test_amp_is_close_to_float32_but_not_identical(tiny_module):
     assert 0 < np.abs(fast - full).max() < 0.02 * span
 
 
+@pytest.mark.gpu
 def test_auto_device_takes_cuda_when_there_is_one():
-    expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert resolve_device("auto").type == expected
+    assert resolve_device("auto").type == "cuda"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the fallback without a GPU")
+def test_auto_device_is_the_cpu_without_a_gpu():
+    assert resolve_device("auto").type == "cpu"
+
+
+def test_devices_are_read_or_refused():
     assert resolve_device("cpu").type == "cpu"
     with pytest.raises(ValueError, match="device must be"):
         resolve_device("abacus")
@@ -124,8 +131,8 @@ def test_checkpoint_round_trip_gives_the_same_volume(tmp_path, checkpoint, tiny_
 
 
 def test_checkpoint_for_another_channel_count_is_refused(tmp_path):
-    rgb = make_module({**TINY_WDSR, "channels": 3}, name="rgb")
-    path = save_checkpoint(rgb, tmp_path / "rgb.ckpt")
+    rgb = helpers.tiny_module({**TINY_WDSR, "channels": 3}, name="rgb").eval()
+    path = helpers.save_checkpoint(rgb, tmp_path / "rgb.ckpt")
     with pytest.raises(ValueError, match=r"rgb\.ckpt: the network takes 3-channel images"):
         load_module(path)
     with pytest.raises(ValueError, match="model 'rgb': the network takes 3-channel images"):
@@ -200,7 +207,7 @@ def test_bad_options_are_refused(tiny_module):
 
 
 def test_scale_of_the_checkpoint_sets_the_output_grid():
-    module = make_module({**TINY_WDSR, "scale": 3}, degradation={"scale": 3})
+    module = helpers.tiny_module(scale=3).eval()
     out = predict_volume(
         nifti(smooth_volume((7, 5, 2), 8, background=False), np.eye(4)), module, progress=False
     )

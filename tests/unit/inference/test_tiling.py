@@ -9,7 +9,9 @@ import torch
 from torch.nn.utils import parametrize
 
 from srmri.inference.tiling import predict_tiled, tile_bounds
-from tests.unit.inference.conftest import SCALE, TINY_WDSR_RADIUS, default_network, smooth_volume
+from tests.helpers import SCALE, TINY_WDSR_RADIUS
+from tests.unit.inference.conftest import default_network
+from tests.volumes import smooth_volume
 
 
 def smooth_slices(batch: int, height: int, width: int, seed: int) -> torch.Tensor:

@@ -3,55 +3,13 @@ import pytest
 import pytorch_lightning as pl
 import torch
 from skimage.metrics import structural_similarity
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
+from benchmarks.common import HRPatches, random_patches
 from srmri.degradation import Degradation
 from srmri.lightning.module import SRModule
 from tests import reference
-
-SCALE = 2
-
-
-def smooth_images(n: int, size: int, seed: int) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    noise = torch.rand(n, 1, size // 4, size // 4, generator=generator)
-    return torch.nn.functional.interpolate(noise, size=(size, size), mode="bilinear").clamp(0, 1)
-
-
-class Slices(Dataset):
-    def __init__(self, n: int, size: int, seed: int, with_mask: bool = True) -> None:
-        self.hr = smooth_images(n, size, seed)
-        self.with_mask = with_mask
-
-    def __len__(self) -> int:
-        return len(self.hr)
-
-    def __getitem__(self, i: int) -> dict:
-        item = {"hr": self.hr[i], "slice": i, "subject": "s", "view": "axial"}
-        if self.with_mask:
-            item["mask"] = self.hr[i] > 0.5
-        return item
-
-
-def tiny_module(**overrides) -> SRModule:
-    config = {
-        "network": {
-            "_target_": "srmri.models.wdsr.WDSRA",
-            "scale": SCALE,
-            "channels": 1,
-            "n_blocks": 2,
-            "n_feats": 8,
-            "expansion": 2,
-        },
-        "degradation": {"scale": SCALE, "preset": "seed"},
-        "normalisation": {"method": "percentile", "lower": 0.5, "upper": 99.5, "use_mask": True},
-        "optimizer": {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3},
-        "ema": {"enabled": True, "decay": 0.9},
-        "images": {"every_n_epochs": 0},
-        "name": "tiny",
-    }
-    config.update(overrides)
-    return SRModule(**config)
+from tests.helpers import SCALE, trainable_module
 
 
 def trainer(tmp_path, **kwargs) -> pl.Trainer:
@@ -69,12 +27,16 @@ def trainer(tmp_path, **kwargs) -> pl.Trainer:
     return pl.Trainer(**defaults)
 
 
-def loader(n: int = 8, size: int = 32, seed: int = 0, batch_size: int = 4, **kwargs) -> DataLoader:
-    return DataLoader(Slices(n, size, seed, **kwargs), batch_size=batch_size)
+def loader(
+    n: int = 8, size: int = 32, seed: int = 0, batch_size: int = 4, with_mask: bool = True
+) -> DataLoader:
+    """Smooth random slices, with a "brain" where they exceed 0.5 when ``with_mask``."""
+    hr = random_patches(n, size, seed=seed, smooth=True)
+    return DataLoader(HRPatches(hr, mask_above=0.5 if with_mask else None), batch_size=batch_size)
 
 
 def test_validation_scores_model_and_bicubic_against_an_independent_computation(tmp_path):
-    module = tiny_module(ema={"enabled": False})
+    module = trainable_module(ema={"enabled": False})
     data = loader(n=4, size=48, seed=1)
     logged = trainer(tmp_path).validate(module, data, verbose=False)[0]
     hr = data.dataset.hr
@@ -113,7 +75,7 @@ def test_validation_scores_model_and_bicubic_against_an_independent_computation(
 
 
 def test_ema_is_what_validation_uses_and_it_differs_from_the_live_weights(tmp_path):
-    module = tiny_module()
+    module = trainable_module()
     start = [p.detach().clone() for p in module.network.parameters()]
     trainer(tmp_path, max_steps=6).fit(module, loader())
     live = list(module.network.parameters())
@@ -128,7 +90,7 @@ def test_ema_is_what_validation_uses_and_it_differs_from_the_live_weights(tmp_pa
 
 
 def test_checkpoint_reloads_safely_and_gives_identical_outputs(tmp_path):
-    module = tiny_module()
+    module = trainable_module()
     fit = trainer(tmp_path, max_steps=3)
     fit.fit(module, loader())
     path = tmp_path / "model.ckpt"
@@ -148,7 +110,7 @@ def test_checkpoint_reloads_safely_and_gives_identical_outputs(tmp_path):
 
 @pytest.mark.parametrize("precision", ["bf16-mixed", "32-true"])
 def test_mixed_precision_and_channels_last_train_to_finite_scores(tmp_path, precision):
-    module = tiny_module(channels_last=True)
+    module = trainable_module(channels_last=True)
     fit = trainer(tmp_path, max_steps=3, precision=precision, limit_val_batches=1)
     fit.fit(module, loader(), loader(n=4, seed=2))
     assert torch.isfinite(fit.callback_metrics["train/loss"])
@@ -158,18 +120,18 @@ def test_mixed_precision_and_channels_last_train_to_finite_scores(tmp_path, prec
 def test_losses_l2_and_l1_ssim_train(tmp_path):
     for loss in ({"name": "l2"}, {"name": "l1_ssim", "ssim_weight": 0.5}):
         fit = trainer(tmp_path, max_steps=2)
-        fit.fit(tiny_module(loss=loss), loader())
+        fit.fit(trainable_module(loss=loss), loader())
         assert torch.isfinite(fit.callback_metrics["train/loss"])
 
 
 def test_scale_mismatch_between_network_and_degradation_is_refused():
     with pytest.raises(ValueError, match="x2 differs from degradation scale x4"):
-        tiny_module(degradation={"scale": 4})
+        trainable_module(degradation={"scale": 4})
 
 
 @pytest.mark.slow
 def test_checkpoint_of_a_compiled_model_loads_uncompiled(tmp_path):
-    module = tiny_module(compile=True)
+    module = trainable_module(compile=True)
     fit = trainer(tmp_path, max_steps=2)
     fit.fit(module, loader(n=4))
     path = tmp_path / "compiled.ckpt"
@@ -204,7 +166,7 @@ def test_imported_weights_are_loaded_when_a_fresh_fit_starts(tmp_path):
     }
     path = tmp_path / "edsr_rgb.pt"
     torch.save(public, path)
-    module = tiny_module(
+    module = trainable_module(
         network=network,
         pretrained={"path": str(path), "format": "edsr_pytorch", "mode": "as_is"},
         optimizer={"_target_": "torch.optim.SGD", "_partial_": True, "lr": 0.0},

@@ -9,10 +9,12 @@ from pytorch_lightning.callbacks import Callback, ModelCheckpoint
 from srmri.callbacks.nonfinite import NonFiniteGuard
 from srmri.io.checkpoints import AtomicCheckpointIO, load_checkpoint
 from srmri.io.errors import NonFiniteError
-from tests.integration.reliability.conftest import loader, tiny_module, tiny_trainer
+from tests.helpers import patch_loader, tiny_trainer, trainable_module
 
 STEPS_PER_EPOCH = 4  # 16 patches in batches of 4
 BAD_STEP = 6  # epoch 1, batch 2
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class Poison(Callback):
@@ -49,13 +51,13 @@ def every_epoch(folder) -> ModelCheckpoint:
 @pytest.mark.parametrize("where", ["loss", "gradient"])
 def test_stop_names_the_step_and_batch_and_keeps_the_last_good_checkpoint(tmp_path, where):
     folder = tmp_path / "checkpoints"
-    module = tiny_module()
+    module = trainable_module()
     callbacks = [Poison(BAD_STEP, where), every_epoch(folder), NonFiniteGuard("stop")]
     trainer = tiny_trainer(tmp_path, callbacks, plugins=[AtomicCheckpointIO()], max_epochs=3)
     epoch, batch = divmod(BAD_STEP, STEPS_PER_EPOCH)
     message = rf"global step {BAD_STEP} \(epoch {epoch}, batch {batch} of the epoch\)"
     with pytest.raises(NonFiniteError, match=message) as raised:
-        trainer.fit(module, loader())
+        trainer.fit(module, patch_loader())
     assert str(folder / "last.ckpt") in str(raised.value)
     assert all(torch.isfinite(p).all() for p in module.parameters())
     assert sorted(p.name for p in folder.iterdir()) == ["epoch=0.ckpt", "last.ckpt"]
@@ -65,9 +67,9 @@ def test_stop_names_the_step_and_batch_and_keeps_the_last_good_checkpoint(tmp_pa
 
 
 def test_skip_drops_exactly_the_bad_update(tmp_path):
-    module, snapshots, guard = tiny_module(), Snapshots(), NonFiniteGuard("skip")
+    module, snapshots, guard = trainable_module(), Snapshots(), NonFiniteGuard("skip")
     trainer = tiny_trainer(tmp_path, [Poison(BAD_STEP, "loss"), snapshots, guard], max_epochs=3)
-    trainer.fit(module, loader())
+    trainer.fit(module, patch_loader())
     total = 3 * STEPS_PER_EPOCH
     assert trainer.global_step == total
     assert guard.skipped == [(BAD_STEP, *divmod(BAD_STEP, STEPS_PER_EPOCH))]
@@ -82,9 +84,9 @@ def test_skip_drops_exactly_the_bad_update(tmp_path):
 
 
 def test_weights_holding_nan_are_never_checkpointed(tmp_path):
-    module = tiny_module()
+    module = trainable_module()
     trainer = tiny_trainer(tmp_path, [NonFiniteGuard("skip")], max_steps=1)
-    trainer.fit(module, loader())
+    trainer.fit(module, patch_loader())
     with torch.no_grad():
         next(module.network.parameters()).view(-1)[0] = torch.nan
     path = tmp_path / "nan.ckpt"

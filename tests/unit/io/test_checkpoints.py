@@ -23,7 +23,8 @@ from srmri.io.checkpoints import AtomicCheckpointIO, load_checkpoint, load_modul
 from srmri.io.errors import CheckpointError, CheckpointSaveError
 from srmri.models import EDSR, load_pretrained
 from srmri.models.transfer import WeightImportError
-from tests.integration.reliability.conftest import ROOT, loader, tiny_module, tiny_trainer
+from tests.conftest import ROOT
+from tests.helpers import patch_loader, tiny_trainer, trainable_module
 
 # The child saves a large checkpoint over and over; it says when a save starts and ends.
 SAVER = textwrap.dedent(
@@ -38,6 +39,8 @@ SAVER = textwrap.dedent(
         print("saved", version, flush=True)
     """
 )
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def folder_state(folder: Path) -> dict[str, tuple[int, int]]:
@@ -76,9 +79,9 @@ def test_a_save_killed_midway_leaves_the_previous_checkpoint_whole(tmp_path):
 
 
 def save_real_checkpoint(tmp_path: Path) -> Path:
-    module = tiny_module()
+    module = trainable_module()
     trainer = tiny_trainer(tmp_path, [], max_steps=2, enable_checkpointing=False)
-    trainer.fit(module, loader())
+    trainer.fit(module, patch_loader())
     path = tmp_path / "good.ckpt"
     trainer.save_checkpoint(path)
     return path
@@ -107,7 +110,7 @@ def test_a_corrupt_checkpoint_is_refused_with_its_name(tmp_path, how):
     # The trainer reads ckpt_path through the plugin, evaluation and prediction through load_module.
     trainer = tiny_trainer(tmp_path, [], plugins=[AtomicCheckpointIO()], max_steps=1)
     with pytest.raises(CheckpointError, match=str(path)):
-        trainer.fit(tiny_module(), loader(), ckpt_path=path)
+        trainer.fit(trainable_module(), patch_loader(), ckpt_path=path)
     with pytest.raises(CheckpointError, match=str(path)):
         load_module(path)
 
@@ -139,7 +142,7 @@ def test_a_file_carrying_a_pickle_payload_is_refused_without_running_it(tmp_path
         load_module(path)
     trainer = tiny_trainer(tmp_path, [], plugins=[AtomicCheckpointIO()], max_steps=1)
     with pytest.raises(CheckpointError, match="refused"):
-        trainer.fit(tiny_module(), loader(), ckpt_path=path)
+        trainer.fit(trainable_module(), patch_loader(), ckpt_path=path)
     with pytest.raises(WeightImportError, match="refused"):
         load_pretrained(EDSR(scale=2, channels=3, n_blocks=1, n_feats=8), weights, "edsr_pytorch")
     assert not marker.exists()
@@ -189,7 +192,7 @@ def test_a_full_disk_stops_the_run_and_keeps_the_previous_checkpoints(tmp_path, 
         tmp_path, [checkpoint_callback(folder)], plugins=[AtomicCheckpointIO()], max_epochs=3
     )
     with pytest.raises(CheckpointSaveError, match=r"best-step=8\.ckpt: No space left on device"):
-        trainer.fit(tiny_module(), loader())
+        trainer.fit(trainable_module(), patch_loader())
     monkeypatch.undo()
     assert sorted(p.name for p in folder.iterdir()) == ["best-step=4.ckpt", "last.ckpt"]
     for name in ("best-step=4.ckpt", "last.ckpt"):
@@ -201,7 +204,7 @@ def test_a_full_disk_with_on_error_continue_trains_on_and_deletes_nothing(tmp_pa
     failing_disk(monkeypatch, fail_from=3)
     io = AtomicCheckpointIO(on_error="continue")
     trainer = tiny_trainer(tmp_path, [checkpoint_callback(folder)], plugins=[io], max_epochs=3)
-    trainer.fit(tiny_module(), loader())
+    trainer.fit(trainable_module(), patch_loader())
     monkeypatch.undo()
     assert trainer.global_step == 12
     # Epochs 1 and 2 each failed to write best and last; the previous best was not removed.

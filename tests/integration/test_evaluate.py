@@ -8,31 +8,28 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
 
+from benchmarks.common import ROOT, compose
 from srmri.data import DataError, slice_of
 from srmri.degradation import Degradation
 from srmri.evaluation.scores import COLUMNS
 from srmri.tasks.evaluate import evaluate
 from tests import reference
-from tests.unit.evaluation.conftest import synthetic_brain
 from tests.unit.evaluation.test_study import SLICES
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.volumes import synthetic_brain
 
 
 def run(tmp_path: Path, cache: Path, *overrides: str) -> dict:
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose(
-            "evaluate",
-            overrides=[
-                f"paths.output_dir={tmp_path / 'run'}",
-                f"paths.cache_dir={cache}",
-                f"output_dir={tmp_path / 'out'}",
-                "progress=false",
-                *overrides,
-            ],
-        )
+    cfg = compose(
+        "evaluate",
+        [
+            f"paths.output_dir={tmp_path / 'run'}",
+            f"paths.cache_dir={cache}",
+            f"output_dir={tmp_path / 'out'}",
+            "progress=false",
+            *overrides,
+        ],
+    )
     return evaluate(cfg)
 
 
@@ -42,8 +39,8 @@ def read_csv(path: Path) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_model_bicubic_report_matches_the_tests_own_numbers(tmp_path, mni_cache, mni_volume):
-    summary = run(tmp_path, mni_cache, "model=bicubic", "angles=[0]", f"slices={SLICES}")
+def test_model_bicubic_report_matches_the_tests_own_numbers(tmp_path, srmri_cache, mni_volume):
+    summary = run(tmp_path, srmri_cache, "model=bicubic", "angles=[0]", f"slices={SLICES}")
     out = tmp_path / "out"
     rows = read_csv(out / "metrics.csv")
     assert list(rows[0]) == list(COLUMNS)
@@ -72,12 +69,12 @@ def test_model_bicubic_report_matches_the_tests_own_numbers(tmp_path, mni_cache,
 
 
 @pytest.mark.slow
-def test_two_checkpoints_and_angles_in_one_report(tmp_path, mni_cache, make_checkpoint):
+def test_two_checkpoints_and_angles_in_one_report(tmp_path, srmri_cache, make_checkpoint):
     net = make_checkpoint("net")
     twin = make_checkpoint("twin", kind="bicubic")
     summary = run(
         tmp_path,
-        mni_cache,
+        srmri_cache,
         f"ckpt_path={{net: {net}, twin: {twin}}}",
         "angles=[0,90]",
         "slices=[10,30]",
@@ -100,25 +97,27 @@ def test_two_checkpoints_and_angles_in_one_report(tmp_path, mni_cache, make_chec
     assert {"angles_axial_image.png", "angles_axial_brain.png"} <= figures
 
 
-def test_a_previous_report_is_refused_before_any_work(tmp_path, mni_cache):
+def test_a_previous_report_is_refused_before_any_work(tmp_path, srmri_cache):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "report.md").write_text("earlier")
     with pytest.raises(FileExistsError, match="overwrite=true"):
-        run(tmp_path, mni_cache, "model=bicubic", "angles=[0]")
+        run(tmp_path, srmri_cache, "model=bicubic", "angles=[0]")
     assert (tmp_path / "out" / "report.md").read_text() == "earlier"
 
 
-def test_a_data_folder_without_volumes_is_a_clear_error(tmp_path, mni_cache):
+def test_a_data_folder_without_volumes_is_a_clear_error(tmp_path, srmri_cache):
     empty = tmp_path / "scans"
     empty.mkdir()
     with pytest.raises(DataError, match="folder is empty"):
-        run(tmp_path, mni_cache, "model=bicubic", "data=nifti_folder", f"data.source.root={empty}")
+        run(
+            tmp_path, srmri_cache, "model=bicubic", "data=nifti_folder", f"data.source.root={empty}"
+        )
     assert not (tmp_path / "out").exists()
 
 
-def test_angles_that_are_not_numbers_are_a_clear_error(tmp_path, mni_cache):
+def test_angles_that_are_not_numbers_are_a_clear_error(tmp_path, srmri_cache):
     with pytest.raises(ValueError, match="angles: item 1 is 'ninety'"):
-        run(tmp_path, mni_cache, "model=bicubic", "angles=[0,ninety]")
+        run(tmp_path, srmri_cache, "model=bicubic", "angles=[0,ninety]")
 
 
 @pytest.mark.slow
@@ -129,7 +128,7 @@ def test_entry_point_on_a_folder_without_masks(tmp_path):
     root = tmp_path / "scans"
     root.mkdir()
     for s in range(3):
-        image, _ = synthetic_brain((72, 80, 12), seed=s)
+        image, _ = synthetic_brain((72, 80, 12), seed=s, radius=0.7, frequency=3)
         nib.save(nib.Nifti1Image(image, np.eye(4)), root / f"sub{s}_T1.nii.gz")
     command = [
         sys.executable,
@@ -160,10 +159,12 @@ def test_entry_point_on_a_folder_without_masks(tmp_path):
 
 @pytest.mark.slow
 def test_with_the_wandb_logger_the_table_and_figures_are_in_the_run(
-    tmp_path, mni_cache, monkeypatch
+    tmp_path, srmri_cache, monkeypatch
 ):
     monkeypatch.setenv("WANDB_MODE", "offline")
-    summary = run(tmp_path, mni_cache, "model=bicubic", "angles=[0]", "slices=[10]", "logger=wandb")
+    summary = run(
+        tmp_path, srmri_cache, "model=bicubic", "angles=[0]", "slices=[10]", "logger=wandb"
+    )
     assert summary["scores"]["bicubic"]["axial"]["image"]["n"] == 1
     media = list((tmp_path / "run" / "wandb").glob("offline-run-*/files/media"))
     assert len(media) == 1

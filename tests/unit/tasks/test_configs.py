@@ -6,16 +6,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException, InstantiationException
 from hydra.utils import instantiate
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger, WandbLogger
 
+from benchmarks.common import compose
 from srmri.io.errors import ConfigError
 from srmri.tasks.config_check import check_config
 from srmri.tasks.train import build_module, instantiate_group, train
-from tests.integration.experiments.conftest import CONF, EXPERIMENTS
+from tests.conftest import EXPERIMENTS
 
 # 1-channel EDSR full at x2 (32 blocks, 256 features): the published count for the study's network.
 EDSR_FULL_X2_PARAMETERS = 40_720_385
@@ -91,12 +91,9 @@ def test_debug_presets_set_what_their_names_say(compose_train):
 
 
 def test_optuna_search_maximises_the_best_validation_psnr(compose_train):
-    with initialize_config_dir(str(CONF), version_base="1.3"):
-        cfg = compose(
-            "train",
-            overrides=["hparams_search=optuna", "experiment_name=demo"],
-            return_hydra_config=True,
-        )
+    cfg = compose(
+        "train", ["hparams_search=optuna", "experiment_name=demo"], return_hydra_config=True
+    )
     sweeper = cfg.hydra.sweeper
     assert cfg.optimized_metric == "val/psnr_best" and str(cfg.hydra.mode) == "RunMode.MULTIRUN"
     assert str(sweeper.direction) == "maximize" and sweeper.storage is None
@@ -106,19 +103,18 @@ def test_optuna_search_maximises_the_best_validation_psnr(compose_train):
 
 
 def test_slurm_launcher_follows_the_trainer_and_instantiates():
-    with initialize_config_dir(str(CONF), version_base="1.3"):
-        cfg = compose(
-            "train",
-            overrides=[
-                "hydra/launcher=submitit_slurm",
-                "trainer=ddp",
-                "trainer.devices=8",
-                "trainer.num_nodes=3",
-                "hydra.launcher.partition=gpu",
-                "experiment_name=demo",
-            ],
-            return_hydra_config=True,
-        )
+    cfg = compose(
+        "train",
+        [
+            "hydra/launcher=submitit_slurm",
+            "trainer=ddp",
+            "trainer.devices=8",
+            "trainer.num_nodes=3",
+            "hydra.launcher.partition=gpu",
+            "experiment_name=demo",
+        ],
+        return_hydra_config=True,
+    )
     launcher = cfg.hydra.launcher
     assert (launcher.gpus_per_node, launcher.tasks_per_node, launcher.nodes) == (8, 8, 3)
     assert launcher.partition == "gpu" and launcher.timeout_min > 0

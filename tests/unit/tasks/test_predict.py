@@ -1,39 +1,28 @@
-"""predict.py: inputs from a file, a folder or a pattern, outputs planned and checked before any
-work, the Hydra config in step with the Python defaults, and the command end to end."""
+"""The predict task: inputs from a file, a folder or a pattern, outputs planned and checked before
+any work, the Hydra config in step with the Python defaults, a folder super-resolved."""
 
-import os
-import subprocess
-import sys
 from dataclasses import fields
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from benchmarks.common import ROOT, compose
 from srmri.inference import PredictOptions, find_inputs, plan_outputs, predict_file
 from srmri.tasks.predict import options_from_config, predict
-from tests.unit.inference.conftest import nifti, smooth_volume
-
-ROOT = Path(__file__).parents[3]
+from tests import helpers
+from tests.volumes import nifti, scan_folder
 
 
 @pytest.fixture
 def scans(tmp_path) -> Path:
-    folder = tmp_path / "scans"
-    folder.mkdir()
-    for i, name in enumerate(["b.nii.gz", "a.nii", "c.nii.gz"]):
-        nib.save(nifti(smooth_volume((8, 6, 3 + i), i), np.eye(4)), folder / name)
-    (folder / "notes.txt").write_text("not an image")
-    (folder / "sub").mkdir()
-    return folder
+    return scan_folder(tmp_path / "scans")
 
 
 def config(**overrides):
-    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
-        return compose("predict", [f"{k}={v}" for k, v in overrides.items()])
+    return compose("predict", [f"{k}={v}" for k, v in overrides.items()])
 
 
 def test_inputs_from_a_file_a_folder_and_a_pattern(scans):
@@ -82,7 +71,8 @@ def test_config_defaults_are_the_python_defaults():
         assert cfg[field.name] == field.default, field.name
 
 
-def test_task_super_resolves_a_folder(scans, tmp_path, checkpoint, tiny_module):
+def test_task_super_resolves_a_folder(scans, tmp_path, make_checkpoint):
+    checkpoint, tiny_module = make_checkpoint(), helpers.tiny_module().eval()
     out = tmp_path / "out"
     out.mkdir()
     cfg = config(ckpt_path=checkpoint, input=scans, output=out, progress=False, batch_size=2)
@@ -93,39 +83,3 @@ def test_task_super_resolves_a_folder(scans, tmp_path, checkpoint, tiny_module):
     np.testing.assert_allclose(
         nib.load(out / "c.nii.gz").get_fdata(), nib.load(expected).get_fdata(), rtol=1e-5
     )
-
-
-def run_cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "WANDB_MODE": "offline"}
-    return subprocess.run(
-        [sys.executable, str(ROOT / "predict.py"), *arguments],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-@pytest.mark.slow
-def test_command_line_end_to_end(scans, tmp_path, checkpoint):
-    out = tmp_path / "out"
-    out.mkdir()
-    arguments = [f"ckpt_path={checkpoint}", f"input={scans}/*.nii.gz", f"output={out}"]
-    done = run_cli(*arguments, "view=coronal", "tile=4", "progress=false", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["b.nii.gz", "c.nii.gz"]
-    assert nib.load(out / "b.nii.gz").shape == (16, 6, 6)
-    # Hydra keeps the run's config and log under logs/predict/, never next to the data.
-    assert (tmp_path / "logs" / "predict").is_dir()
-    assert sorted(p.name for p in scans.iterdir()) == [
-        "a.nii",
-        "b.nii.gz",
-        "c.nii.gz",
-        "notes.txt",
-        "sub",
-    ]
-
-    again = run_cli(*arguments, cwd=tmp_path)
-    assert again.returncode != 0
-    assert f"{out / 'b.nii.gz'}: output exists; pass overwrite=true" in again.stderr

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hydra.errors import ConfigCompositionException
+from omegaconf import DictConfig
 
 from srmri.data import SRDataModule
 from srmri.io.errors import ConfigError
 from srmri.tasks.config_check import check_config
 from srmri.tasks.train import train
-from tests.integration.reliability.conftest import ROOT, composed
+from tests.conftest import ROOT, compose_config
+
+
+def composed(root: Path, *overrides: str) -> DictConfig:
+    """The train config as train.py composes it, its run, logs and cache inside ``root``."""
+    paths = [f"paths.cache_dir={root / 'cache'}", *overrides]
+    return compose_config("train", paths, root / "run", name=None, as_run=True)
 
 
 @pytest.fixture
