@@ -19,6 +19,9 @@ from benchmarks.common import HRPatches, random_patches
 from srmri.lightning.module import SRModule
 
 SCALE = 2
+# A tiny WDSR-A x2 checkpoint written by srmri 0.1.0, before the package was regrouped (see
+# tests/fixtures/README.md): old `_target_` strings, a degradation config without one.
+LEGACY_CHECKPOINT = Path(__file__).parent / "fixtures" / "wdsr_a_x2_v0.1.0.ckpt"
 NORMALISATION = {"method": "percentile", "lower": 0.5, "upper": 99.5, "use_mask": True}
 # What a fit needs beyond the inference settings: Adam, an EMA that moves fast, no image panels.
 TRAINING: dict[str, Any] = {
