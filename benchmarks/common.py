@@ -31,8 +31,10 @@ def compose(
     *,
     return_hydra_config: bool = False,
     as_run: bool = False,
+    config_dir: Path = CONF,
 ) -> DictConfig:
-    """``conf/<config_name>.yaml`` with ``overrides``, as the command line would compose it.
+    """``conf/<config_name>.yaml`` (or ``config_dir``'s) with ``overrides``, as the command line
+    would compose it.
 
     Outside a Hydra run nothing fills ``${hydra:...}`` values (the run directory, the experiment
     choice): callers override them, or keep the ``hydra`` node (``return_hydra_config``), or ask
@@ -40,7 +42,7 @@ def compose(
     dropped from the result.
     """
     GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
         cfg = hydra_compose(
             config_name=config_name,
             overrides=list(overrides),

@@ -7,6 +7,9 @@ it add :data:`TRAINING`.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader
 
-from benchmarks.common import HRPatches, random_patches
+from benchmarks.common import ROOT, HRPatches, random_patches
 from srmri.lightning.module import SRModule
 
 SCALE = 2
@@ -85,24 +88,50 @@ def patch_loader(n: int = 16, size: int = 24, batch_size: int = 4) -> DataLoader
     return DataLoader(HRPatches(random_patches(n, size, smooth=True)), batch_size=batch_size)
 
 
-def tiny_trainer(
-    root: Path, callbacks: Sequence[pl.Callback] = (), plugins: Any = None, **kwargs: Any
-) -> pl.Trainer:
-    """A CPU trainer of 2 epochs without logger, progress bar, summary or validation."""
-    settings = {
+def quiet_trainer(root: Path, **settings: Any) -> pl.Trainer:
+    """A CPU ``pl.Trainer`` writing into ``root``, without logger, progress bar, model summary or
+    sanity validation; ``settings`` add to or replace these."""
+    base = {
         "default_root_dir": root,
         "accelerator": "cpu",
-        "max_epochs": 2,
         "logger": False,
         "enable_progress_bar": False,
         "enable_model_summary": False,
         "num_sanity_val_steps": 0,
-        "limit_val_batches": 0,
-        "callbacks": list(callbacks),
-        "plugins": plugins,
     }
-    settings.update(kwargs)
-    return pl.Trainer(**settings)
+    return pl.Trainer(**{**base, **settings})
+
+
+def tiny_trainer(
+    root: Path, callbacks: Sequence[pl.Callback] = (), plugins: Any = None, **settings: Any
+) -> pl.Trainer:
+    """A :func:`quiet_trainer` of 2 epochs without validation, with ``callbacks`` and ``plugins``."""
+    return quiet_trainer(
+        root,
+        **{
+            "max_epochs": 2,
+            "limit_val_batches": 0,
+            "callbacks": list(callbacks),
+            "plugins": plugins,
+            **settings,
+        },
+    )
+
+
+def run_script(
+    script: str, *arguments: str, cwd: Path = ROOT, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """``python <script> <arguments>`` (an entry point of the project) in a fresh process, from
+    ``cwd``: this tree's srmri first, W&B offline, one thread; output captured as text."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "WANDB_MODE": "offline"}
+    return subprocess.run(
+        [sys.executable, str(ROOT / script), *arguments],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def save_checkpoint(module: SRModule, path: Path) -> Path:

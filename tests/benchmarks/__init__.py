@@ -1,0 +1,1 @@
+"""The smoke run of every benchmark script."""

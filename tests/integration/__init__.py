@@ -1,0 +1,1 @@
+"""Runs of ``train.py``, ``evaluate.py`` and ``predict.py``: experiments, sweeps, reliability."""

@@ -5,10 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import nibabel as nib
 import numpy as np
@@ -16,27 +12,14 @@ import pytest
 
 from srmri.inference import predict_volume
 from srmri.io.checkpoints import load_module
-from tests.conftest import ROOT
-from tests.helpers import LEGACY_CHECKPOINT
+from tests.helpers import LEGACY_CHECKPOINT, run_script
 from tests.volumes import affine_for, nifti, smooth_volume
-
-
-def run(script: str, *arguments: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "WANDB_MODE": "offline"}
-    return subprocess.run(
-        [sys.executable, str(ROOT / script), *arguments],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.mark.slow
 def test_evaluate_py_scores_the_old_checkpoint_next_to_bicubic(tmp_path):
     out = tmp_path / "report"
-    done = run(
+    done = run_script(
         "evaluate.py",
         f"ckpt_path={LEGACY_CHECKPOINT}",
         "views=[axial]",
@@ -69,7 +52,7 @@ def test_predict_py_super_resolves_a_volume_with_the_old_checkpoint(tmp_path):
     volume = smooth_volume((16, 12, 3), seed=5)
     nib.save(nifti(volume, affine_for("RAS")), tmp_path / "lr.nii.gz")
     output = tmp_path / "sr.nii.gz"
-    done = run(
+    done = run_script(
         "predict.py",
         f"ckpt_path={LEGACY_CHECKPOINT}",
         f"input={tmp_path / 'lr.nii.gz'}",

@@ -3,7 +3,6 @@
 import dataclasses
 
 import pytest
-import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader
 
@@ -13,6 +12,7 @@ from srmri.degradation import Degradation
 from srmri.lightning.module import SRModule
 from srmri.metrics import psnr
 from srmri.models import upsample
+from tests.helpers import quiet_trainer
 
 SCALE = 2
 
@@ -50,15 +50,8 @@ def test_a_small_network_overfits_a_few_slices_beyond_bicubic(tmp_path, srmri_ca
         images={"every_n_epochs": 0},
     )
     steps = 200
-    trainer = pl.Trainer(
-        default_root_dir=tmp_path,
-        accelerator="cpu",
-        max_steps=steps,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
+    trainer = quiet_trainer(
+        tmp_path, max_steps=steps, enable_checkpointing=False, limit_val_batches=0
     )
     trainer.fit(module, DataLoader(HRPatches(hr, repeats=steps), batch_size=len(hr)))
 

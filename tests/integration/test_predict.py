@@ -3,28 +3,11 @@ data, an existing output refused."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import nibabel as nib
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import run_script
 from tests.volumes import scan_folder
-
-
-def run_cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "WANDB_MODE": "offline"}
-    return subprocess.run(
-        [sys.executable, str(ROOT / "predict.py"), *arguments],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.mark.slow
@@ -33,7 +16,9 @@ def test_command_line_end_to_end(tmp_path, make_checkpoint):
     out = tmp_path / "out"
     out.mkdir()
     arguments = [f"ckpt_path={checkpoint}", f"input={scans}/*.nii.gz", f"output={out}"]
-    done = run_cli(*arguments, "view=coronal", "tile=4", "progress=false", cwd=tmp_path)
+    done = run_script(
+        "predict.py", *arguments, "view=coronal", "tile=4", "progress=false", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["b.nii.gz", "c.nii.gz"]
     assert nib.load(out / "b.nii.gz").shape == (16, 6, 6)
@@ -47,6 +32,6 @@ def test_command_line_end_to_end(tmp_path, make_checkpoint):
         "sub",
     ]
 
-    again = run_cli(*arguments, cwd=tmp_path)
+    again = run_script("predict.py", *arguments, cwd=tmp_path)
     assert again.returncode != 0
     assert f"{out / 'b.nii.gz'}: output exists; pass overwrite=true" in again.stderr

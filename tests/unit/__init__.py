@@ -1,0 +1,1 @@
+"""In-process tests, one folder per package folder (``tests/unit/io/`` tests ``srmri/io/``)."""

@@ -1,17 +1,14 @@
 """The Hydra data configs compose, interpolate the root keys and instantiate working datamodules."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
+from benchmarks.common import CONF, compose
 from srmri.data.datamodule import SRDataModule
 from srmri.data.records import SPLITS
-
-CONF = Path(__file__).resolve().parents[3] / "conf"
 
 
 @pytest.fixture
@@ -28,8 +25,7 @@ def compose_data(tmp_path):
     )
 
     def make(name: str, *overrides: str):
-        with initialize_config_dir(str(root), version_base="1.3"):
-            return compose("root", overrides=[f"data={name}", *overrides])
+        return compose("root", [f"data={name}", *overrides], config_dir=root)
 
     return make
 

@@ -12,6 +12,7 @@ from srmri.data.records import SPLITS, DataError
 from srmri.data.sources.folder import NiftiFolderSource
 from srmri.data.volume import VIEWS
 from srmri.degradation import Degradation
+from tests.helpers import quiet_trainer
 
 SHAPE = (30, 35, 26)
 SLICE_SHAPES = {"axial": (30, 35), "coronal": (30, 26), "sagittal": (35, 26)}  # (X,Y) (X,Z) (Y,Z)
@@ -200,16 +201,8 @@ def test_lightning_fit_sets_the_epoch_and_validates(make_folder, tmp_path, snaps
     before = snapshot(root)
     dm = _datamodule(root, views=["axial", "coronal"], split_dir=tmp_path / "run")
     model = _Recorder()
-    trainer = pl.Trainer(
-        max_epochs=2,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        use_distributed_sampler=False,
-        num_sanity_val_steps=0,
-        default_root_dir=tmp_path,
+    trainer = quiet_trainer(
+        tmp_path, max_epochs=2, enable_checkpointing=False, use_distributed_sampler=False
     )
     trainer.fit(model, datamodule=dm)
     fresh = _datamodule(root, views=["axial", "coronal"])
@@ -274,18 +267,13 @@ class _RankRecorder(_Recorder):
 def test_real_ddp_run_shards_train_samples_and_eval_slices(make_folder, tmp_path):
     root = make_folder(subjects=4, contrasts=("T1",))
     dm = _datamodule(root, views=["axial", "sagittal"], samples_per_epoch=40, batch_size=4)
-    trainer = pl.Trainer(
+    trainer = quiet_trainer(
+        tmp_path,
         max_epochs=1,
-        accelerator="cpu",
         devices=2,
         strategy="ddp_fork",
-        logger=False,
         enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
         use_distributed_sampler=False,
-        num_sanity_val_steps=0,
-        default_root_dir=tmp_path,
     )
     trainer.fit(_RankRecorder(tmp_path), datamodule=dm)
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]

@@ -1,10 +1,8 @@
 import pytest
-import torch
 from omegaconf import OmegaConf
 
 from srmri.degradation import Degradation
 from srmri.evaluation.comparison import CheckpointError, build_comparison
-from srmri.io.checkpoints import load_module
 from tests.helpers import NORMALISATION
 
 
@@ -17,25 +15,6 @@ def compare(checkpoints, **kwargs):
     }
     options.update(kwargs)
     return build_comparison(checkpoints, **options)
-
-
-def test_missing_checkpoint_names_the_path(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"missing\.ckpt"):
-        load_module(tmp_path / "missing.ckpt")
-
-
-def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
-    path = tmp_path / "notes.ckpt"
-    path.write_text("not a checkpoint")
-    with pytest.raises(CheckpointError, match=r"notes\.ckpt is not a readable checkpoint"):
-        load_module(path)
-
-
-def test_a_checkpoint_without_srmri_hyperparameters_names_the_missing_key(tmp_path):
-    path = tmp_path / "other.ckpt"
-    torch.save({"state_dict": {}, "hyper_parameters": {"network": {}}}, path)
-    with pytest.raises(CheckpointError, match=r"hyper_parameters\.degradation"):
-        load_module(path)
 
 
 def test_checkpoints_of_different_scales_are_refused(make_checkpoint):

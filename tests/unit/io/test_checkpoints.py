@@ -239,3 +239,22 @@ def test_any_damage_to_a_checkpoint_loads_it_intact_or_is_a_checkpoint_error(rea
     original = torch.load(io.BytesIO(real_checkpoint), weights_only=True)
     for name, value in original["state_dict"].items():
         assert torch.equal(checkpoint["state_dict"][name], value), name
+
+
+def test_missing_checkpoint_names_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"missing\.ckpt"):
+        load_module(tmp_path / "missing.ckpt")
+
+
+def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
+    path = tmp_path / "notes.ckpt"
+    path.write_text("not a checkpoint")
+    with pytest.raises(CheckpointError, match=r"notes\.ckpt is not a readable checkpoint"):
+        load_module(path)
+
+
+def test_a_checkpoint_without_srmri_hyperparameters_names_the_missing_key(tmp_path):
+    path = tmp_path / "other.ckpt"
+    torch.save({"state_dict": {}, "hyper_parameters": {"network": {}}}, path)
+    with pytest.raises(CheckpointError, match=r"hyper_parameters\.degradation"):
+        load_module(path)

@@ -9,22 +9,11 @@ from benchmarks.common import HRPatches, random_patches
 from srmri.degradation import Degradation
 from srmri.lightning.module import SRModule
 from tests import reference
-from tests.helpers import SCALE, trainable_module
+from tests.helpers import SCALE, quiet_trainer, trainable_module
 
 
 def trainer(tmp_path, **kwargs) -> pl.Trainer:
-    defaults = {
-        "default_root_dir": tmp_path,
-        "accelerator": "cpu",
-        "max_steps": 5,
-        "logger": False,
-        "enable_checkpointing": False,
-        "enable_progress_bar": False,
-        "enable_model_summary": False,
-        "num_sanity_val_steps": 0,
-    }
-    defaults.update(kwargs)
-    return pl.Trainer(**defaults)
+    return quiet_trainer(tmp_path, **{"max_steps": 5, "enable_checkpointing": False, **kwargs})
 
 
 def loader(
