@@ -162,12 +162,12 @@ def results_body(record: Mapping[str, Any], machine: str) -> str:
         "**Evaluation**: `srmri.evaluation` (the code of `evaluate.py`) on the test slab of the "
         "demo (the superior 30 % of the brain's extent, never seen in training or validation), "
         f"every slice of each view ({', '.join(recipe['views'])}), angle 0 only: rotation is a "
-        "study of its own (`python evaluate.py ckpt_path=...` scores 20 angles). Means over "
-        "slices, both methods on the same slices and pixels; the gain is the mean over slices of model "
-        "minus bicubic; `brain` scores only the voxels inside the template's brain mask. A slice "
-        "that a method reproduces exactly (an empty slice, which bicubic returns as exact zeros: "
-        "PSNR infinite) is left out of both means and counted as `exact` (`report.md` of the "
-        "evaluation leaves such slices out of its PSNR means only: their SSIM is finite)."
+        "study of its own (`python evaluate.py ckpt_path=...` scores 20 angles). The means, "
+        "counts and gains are the evaluation's own (its `summary.json`): means over slices, both "
+        "methods on the same slices and pixels; the gain is the mean over slices of model minus "
+        "bicubic; `brain` scores only the voxels inside the template's brain mask. A slice that a "
+        "method reproduces exactly (an empty slice, which bicubic returns as exact zeros: PSNR "
+        "infinite) is left out of both methods' means and of the PSNR gain, and counted as `exact`."
     )
     parts.append(table(rows))
     unmet = [row for row in rows if not row["met"]]
