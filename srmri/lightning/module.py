@@ -158,8 +158,11 @@ class SRModule(pl.LightningModule):
             self.ema.average.load_state_dict(imported.state_dict())
 
     def on_after_batch_transfer(self, batch: dict[str, Any], dataloader_idx: int) -> dict[str, Any]:
-        # The degradation runs here, batched on the device, so data workers only crop HR.
+        # The degradation runs here, batched on the device, so data workers only crop HR. It sees
+        # the volume's own normalised intensities; the target is clipped to [0, 1] like the LR
+        # (a no-op for volumes normalised with measured_on=hr, which are clipped when loaded).
         batch["lr"] = self.degrade(batch["hr"])
+        batch["hr"] = batch["hr"].clamp(0.0, 1.0)
         return batch
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
