@@ -6,12 +6,19 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # Offline W&B and a private cache for every test (and every subprocess a test starts).
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
+
+# CI runs every property test on the same examples (derived from the test, not from a random seed),
+# so a failure there is reproducible and a green run does not depend on luck.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 # Small enough that a whole train -> validate -> checkpoint run takes seconds on 2 CPU cores.
 TINY_NETWORK = ["model.network.n_blocks=1", "model.network.n_feats=8", "model.network.expansion=2"]

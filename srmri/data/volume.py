@@ -173,6 +173,10 @@ def _header_shape(path: Path, role: str) -> tuple[int, ...]:
         shape = tuple(int(n) for n in header.get_data_shape())
         dtype = header.get_data_dtype()
         offset = int(header.get_data_offset())
+        if getattr(header, "is_single", False):
+            # A .nii file's voxels never start inside its header, whatever vox_offset says (0 is
+            # common: nibabel then reads them right after the header).
+            offset = max(offset, int(header.single_vox_offset))
     except Exception as error:
         raise DataError(f"{path}: cannot read {role} as NIfTI ({error})") from error
     if dtype.kind not in "biuf":
