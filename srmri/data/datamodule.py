@@ -7,7 +7,10 @@ LightningModule degrades the HR batch on the device with :mod:`srmri.degradation
 
 Batches
 -------
-train: ``{"hr": (B, 1, P, P) float32 in [0, 1], "mask": (B, 1, P, P) bool}``, ``P = patch_size``.
+train: ``{"hr": (B, 1, P, P) float32, "mask": (B, 1, P, P) bool}``, ``P = patch_size``; ``hr`` is
+normalised, in [0, 1] when the window is measured on HR volumes, unclipped when it is measured on
+LR images (the module degrades it as it is and clips the target; see
+:mod:`srmri.data.normalisation`).
 val / test: ``{"hr": (B, 1, H, W), "mask": (B, 1, H, W) bool, "subject": [str], "contrast": [str],
 "view": [str], "slice": (B,) int64}``, H and W cropped to multiples of ``scale`` (trailing rows and
 columns dropped); one batch holds slices of one view and shape; ``slice`` indexes the slices of the
