@@ -169,11 +169,12 @@ def lr_window(
 ) -> tuple[float, float]:
     """The window of ``config`` measured on the LR images of an HR volume ``(X, Y, Z)``.
 
-    The volume is degraded slice by slice along each of ``axes`` (the views' fixed axes) by ``degradation`` (noise left out:
-    its level is defined in the units this window sets), and the window is measured on the LR
-    voxels of all views together, inside ``mask`` taken to the LR grid when ``use_mask`` is set:
-    a ``(X, Y, Z)`` bool brain mask by majority over each ``scale x scale`` block, ``"nonzero"``
-    by :func:`interior_nonzero` of each LR stack, as prediction takes it on an LR input.
+    The volume is degraded slice by slice along each of ``axes`` (the views' fixed axes) by
+    ``degradation`` (noise left out: its level is defined in the units this window sets), and the
+    window is measured on the LR voxels of all views together, inside ``mask`` taken to the LR
+    grid when ``use_mask`` is set: a ``(X, Y, Z)`` bool brain mask by majority over each
+    ``scale x scale`` block, ``"nonzero"`` by :func:`interior_nonzero` of each LR stack, as
+    prediction takes it on an LR input.
 
     Raises:
         ValueError: a constant volume, or a mask that selects no LR voxel.
@@ -200,7 +201,8 @@ def lr_window(
         if not config["use_mask"] or mask is None:
             continue
         if isinstance(mask, str):
-            masks.append(torch.from_numpy(interior_nonzero(lr)).flatten())
+            # "> 0" in the volume's own units, as prediction reads it on its input.
+            masks.append(torch.from_numpy(interior_nonzero(lr * (high - low) + low)).flatten())
         else:
             block = crop_to_scale(mask.movedim(axis, 0), scale)[:, None].float()
             masks.append((F.avg_pool2d(block, scale)[:, 0] >= 0.5).flatten())
