@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import settings as hypothesis_settings
 from omegaconf import DictConfig
 
 from benchmarks.common import CONF, ROOT, compose
@@ -35,6 +36,12 @@ EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 # Offline W&B and a private cache for every test (and every subprocess a test starts).
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
+
+# CI runs every property test on the same examples (derived from the test, not from a random seed),
+# so a failure there is reproducible and a green run does not depend on luck.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 # The one tiny training run, in two parts: the network (one block of 8 features; a model without
 # blocks, such as bicubic, takes the run alone) and the run (one epoch of 8 steps of 4 patches of

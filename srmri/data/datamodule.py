@@ -7,7 +7,10 @@ LightningModule degrades the HR batch on the device with :mod:`srmri.degradation
 
 Batches
 -------
-train: ``{"hr": (B, 1, P, P) float32 in [0, 1], "mask": (B, 1, P, P) bool}``, ``P = patch_size``.
+train: ``{"hr": (B, 1, P, P) float32, "mask": (B, 1, P, P) bool}``, ``P = patch_size``; ``hr`` is
+normalised, in [0, 1] when the window is measured on HR volumes, unclipped when it is measured on
+LR images (the module degrades it as it is and clips the target; see
+:mod:`srmri.data.normalisation`).
 val / test: ``{"hr": (B, 1, H, W), "mask": (B, 1, H, W) bool, "subject": [str], "contrast": [str],
 "view": [str], "slice": (B,) int64}``, H and W cropped to multiples of ``scale`` (trailing rows and
 columns dropped); one batch holds slices of one view and shape; ``slice`` indexes the slices of the
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 
 import pytorch_lightning as pl
@@ -40,7 +43,8 @@ from srmri.data.sampling import EpochSampler
 from srmri.data.slicing import SliceTable, slice_table
 from srmri.data.sources import Source
 from srmri.data.volume import VIEWS, Volume, load_volume, slice_shape
-from srmri.degradation import SCALES
+from srmri.degradation import SCALES, Degradation
+from srmri.io.plain_values import plain
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,9 @@ class SRDataModule(pl.LightningDataModule):
         seed: seed of the training samples (a sample is a function of seed, epoch and index).
         cache_workers: threads that load volumes into the cache.
         pin_memory: pin batches in page-locked memory (faster copies to a GPU).
+        degradation: the run's degradation (a :class:`~srmri.degradation.Degradation` or its
+            keyword arguments; default: the default one at ``scale``); a normalisation with
+            ``measured_on: lr`` measures its window on the volumes it degrades.
     """
 
     def __init__(
@@ -84,6 +91,7 @@ class SRDataModule(pl.LightningDataModule):
         seed: int = 0,
         cache_workers: int = 1,
         pin_memory: bool = False,
+        degradation: Degradation | Mapping | None = None,
     ) -> None:
         super().__init__()
         views = [views] if isinstance(views, str) else list(views)
@@ -126,6 +134,7 @@ class SRDataModule(pl.LightningDataModule):
         self.seed = int(seed)
         self.cache_workers = int(cache_workers)
         self.pin_memory = bool(pin_memory)
+        self.degradation = _degradation(degradation, self.scale)
         self._splits: dict[str, list[VolumeRecord]] | None = None
         self._volumes: dict[str, list[Volume]] = {}
         self._tables: dict[str, SliceTable] = {}
@@ -156,7 +165,13 @@ class SRDataModule(pl.LightningDataModule):
         if split not in self._volumes:
             records = self.records(split)
             start = time.perf_counter()
-            self._volumes[split] = _cached_volumes(records, self.normalisation, self.cache_workers)
+            load = partial(
+                load_volume,
+                normalisation=self.normalisation,
+                degradation=self.degradation,
+                views=self.views,
+            )
+            self._volumes[split] = _cached_volumes(records, load, self.cache_workers)
             log.info(
                 "%s: %d volume(s) cached in %.1f s",
                 split,
@@ -254,8 +269,17 @@ def _check(ok: bool, key: str, value: object, expected: str) -> None:
         raise ValueError(f"data.{key}={value!r}: expected {expected}")
 
 
+def _degradation(degradation: Degradation | Mapping | None, scale: int) -> Degradation:
+    if isinstance(degradation, Degradation):
+        chosen = degradation
+    else:
+        chosen = Degradation(**{"scale": scale, **plain(degradation or {})})
+    _check(chosen.scale == scale, "scale", scale, f"the degradation's scale x{chosen.scale}")
+    return chosen
+
+
 def _cached_volumes(
-    records: Sequence[VolumeRecord], normalisation: dict, workers: int
+    records: Sequence[VolumeRecord], load: Callable[[VolumeRecord], Volume], workers: int
 ) -> list[Volume]:
     """Load every record once into MONAI's in-memory cache."""
     if not records:
@@ -263,7 +287,7 @@ def _cached_volumes(
     try:
         cache = CacheDataset(
             list(records),
-            transform=partial(load_volume, normalisation=normalisation),
+            transform=load,
             cache_rate=1.0,
             num_workers=workers,
             progress=False,

@@ -16,7 +16,7 @@ sagittal  X (0)       ``image[k, :, :]``  ``(Y, Z)``
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +27,9 @@ from monai.data import MetaTensor
 from monai.transforms import EnsureChannelFirstd, LoadImaged, Orientationd
 from torch import Tensor
 
-from srmri.data.normalisation import intensity_window, normalisation_config, normalise
+from srmri.data.normalisation import intensity_window, lr_window, normalisation_config, normalise
 from srmri.data.records import NONZERO, DataError, VolumeRecord
+from srmri.degradation import Degradation
 
 VIEWS = ("axial", "coronal", "sagittal")
 VIEW_AXIS = {"axial": 2, "coronal": 1, "sagittal": 0}
@@ -44,7 +45,10 @@ class Volume:
 
     Attributes:
         record: where it came from.
-        image: ``(X, Y, Z)`` float32 in [0, 1], RAS-oriented.
+        image: ``(X, Y, Z)`` float32, RAS-oriented, normalised: the window maps to [0, 1];
+            clipped to it when the window is measured on HR (``measured_on: hr``), not clipped
+            when it is measured on LR (the degradation sees the volume's own intensities; the
+            module and the evaluation clip the HR target).
         mask: ``(X, Y, Z)`` bool brain mask on the same grid, or None.
         affine: 4x4 voxel -> world (mm) matrix of the RAS-oriented grid (of the slab, if any).
         window: ``(lo, hi)`` given to :func:`normalise`; :func:`denormalise` restores intensities.
@@ -88,18 +92,32 @@ def slice_of(image: Tensor | np.ndarray, view: str, index: int) -> Tensor | np.n
     return image[tuple(key)]
 
 
-def load_volume(record: VolumeRecord, normalisation: Mapping | None = None) -> Volume:
+def load_volume(
+    record: VolumeRecord,
+    normalisation: Mapping | None = None,
+    degradation: Degradation | None = None,
+    views: Sequence[str] = ("axial",),
+) -> Volume:
     """Load, orient to RAS, check and normalise one record (MONAI dictionary transforms).
 
     The intensity window is computed on the whole volume (inside the mask when the config asks for
     it and a mask exists) before any slab is cut out, so every block of one volume shares one window.
+    With ``measured_on: lr`` it is measured on the volume degraded by ``degradation`` along
+    ``views`` (see :func:`srmri.data.normalisation.lr_window`), and the volume is not clipped.
 
     Raises:
         FileNotFoundError: the image or mask file does not exist.
         DataError: the file is not a 3-D volume (or lacks the record's channel), has NaN/Inf voxels,
             a mask of another shape or grid, an empty mask, or a constant image.
+        ValueError: ``measured_on: lr`` without a degradation.
     """
     config = normalisation_config(normalisation)
+    on_lr = config["measured_on"] == "lr"
+    if on_lr and degradation is None:
+        raise ValueError(
+            f"{record.name}: normalisation.measured_on=lr measures the window on the LR image, "
+            "so it needs the run's degradation"
+        )
     _check_header(record)
     raw = read_nifti(record.image)
     image = raw.as_tensor()[record.channel if record.channel is not None else 0]
@@ -108,15 +126,18 @@ def load_volume(record: VolumeRecord, normalisation: Mapping | None = None) -> V
         raise DataError(f"{record.name}: {bad} NaN/Inf voxels; expected finite intensities")
     affine = raw.affine.numpy()
     mask = _load_mask(record, image, affine)
+    measured_in = mask if config["use_mask"] else None
     try:
-        lo, hi = intensity_window(
-            image,
-            mask if config["use_mask"] else None,
-            config["method"],
-            config["lower"],
-            config["upper"],
-        )
-        image = normalise(image, lo, hi)
+        if on_lr:
+            # A nonzero mask is taken on the LR images themselves, as prediction takes it.
+            where = NONZERO if record.mask == NONZERO else measured_in
+            axes = [view_axis(view) for view in views]
+            lo, hi = lr_window(image, where, config, degradation, axes)
+        else:
+            lo, hi = intensity_window(
+                image, measured_in, config["method"], config["lower"], config["upper"]
+            )
+        image = normalise(image, lo, hi, clip=not on_lr)
     except ValueError as error:
         raise DataError(f"{record.name}: cannot normalise intensities: {error}") from error
     return _crop_slab(Volume(record, image.float().contiguous(), mask, affine, (lo, hi)))
@@ -152,6 +173,10 @@ def _header_shape(path: Path, role: str) -> tuple[int, ...]:
         shape = tuple(int(n) for n in header.get_data_shape())
         dtype = header.get_data_dtype()
         offset = int(header.get_data_offset())
+        if getattr(header, "is_single", False):
+            # A .nii file's voxels never start inside its header, whatever vox_offset says (0 is
+            # common: nibabel then reads them right after the header).
+            offset = max(offset, int(header.single_vox_offset))
     except Exception as error:
         raise DataError(f"{path}: cannot read {role} as NIfTI ({error})") from error
     if dtype.kind not in "biuf":

@@ -191,11 +191,12 @@ def _score_chunk(
     shape = (int(slices.hr.shape[-2]), int(slices.hr.shape[-1]))
     frame = frame_shape(shape, settings.angles, comparison.scale)
     hr = turn(slices.hr[rows, None].to(device), angles, frame, settings.rotation_interpolation)
+    # The degradation sees the normalised intensities as they are; the scored HR is clipped.
+    lr = comparison.degradation(hr, generator)
     hr = hr.clamp(0.0, 1.0)
     brain = turn(slices.brain[rows, None].float().to(device), angles, frame, "nearest") > 0.5
     region = _region(frame, shape, angles, outcome, view)
     region = None if region is None else region.to(device)
-    lr = comparison.degradation(hr, generator)
     srs = {method.name: method.upscale(lr) for method in comparison.methods}
     brain_region = brain if region is None else brain & region
     scored = torch.ones_like(brain) if region is None else region

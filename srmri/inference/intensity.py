@@ -1,10 +1,14 @@
 """Intensities of a prediction: the checkpoint's normalisation window and the output data type.
 
 The window comes from :func:`srmri.data.intensity_window` with the checkpoint's
-``hparams.normalisation``, measured on each input volume exactly as training measured it on each
-HR volume (inside a brain mask when the config says ``use_mask`` and a mask is given). The network
-works on [0, 1]; its output, clamped to [0, 1], is mapped back with :func:`srmri.data.denormalise`,
-so the output is in the input's units and inside the window ``[lo, hi]``.
+``hparams.normalisation``, measured on each LR input volume (inside a brain mask when the config
+says ``use_mask`` and a mask is given). A checkpoint with ``measured_on: lr`` measured its training
+windows the same way, on the LR images of its HR volumes, so the network sees the intensities it
+was trained on; with ``mask=nonzero`` both take the voxels > 0 less a thin rim
+(:func:`srmri.data.normalisation.interior_nonzero`). A checkpoint of srmri 0.1.0 (``measured_on:
+hr``) measured on HR volumes; its inputs are measured as before, on the LR input with every voxel
+> 0. The network works on [0, 1]; its output, clamped to [0, 1], is mapped back with
+:func:`srmri.data.denormalise`, so the output is in the input's units and inside ``[lo, hi]``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import nibabel as nib
 import numpy as np
 
 from srmri.data import NONZERO, DataError, intensity_window, normalisation_config
+from srmri.data.normalisation import interior_nonzero
 from srmri.data.volume import AFFINE_TOLERANCE_MM
 
 Encoder = Callable[[np.ndarray], np.ndarray]
@@ -65,7 +70,7 @@ def measure_window(
     if not config["use_mask"]:
         mask = None
     elif isinstance(mask, str) and mask == NONZERO:
-        mask = volume > 0
+        mask = interior_nonzero(volume) if config["measured_on"] == "lr" else volume > 0
         if not mask.any():
             raise DataError(f"{name}: mask 'nonzero' is empty; the volume has no voxel > 0")
     lo, hi = intensity_window(volume, mask, config["method"], config["lower"], config["upper"])

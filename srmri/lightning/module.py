@@ -41,7 +41,8 @@ class SRModule(pl.LightningModule):
         degradation: keyword arguments of :class:`srmri.degradation.Degradation`.
         normalisation: the intensity normalisation the data used (kept for prediction).
         pretrained: optional ``{path, format, mode}`` of imported RGB weights.
-        loss: keyword arguments of :class:`srmri.lightning.losses.SRLoss`.
+        loss: keyword arguments of :class:`srmri.lightning.losses.SRLoss`; its SSIM takes
+            ``metrics.data_range`` (a different ``loss.data_range`` is refused).
         optimizer: a ``_partial_`` optimiser config, completed with the network's parameters.
         scheduler: optional ``{scheduler: <_partial_ config>, interval, frequency}``.
         ema: ``{enabled, decay}``; when enabled, validation, test, prediction and the saved
@@ -97,13 +98,15 @@ class SRModule(pl.LightningModule):
             raise ValueError(
                 f"network scale x{self.scale} differs from degradation scale x{self.degradation.scale}"
             )
-        self.loss = SRLoss(**self.hparams.loss)
         self.border = int(self.hparams.metrics.get("border", 0))
         self.data_range = float(self.hparams.metrics.get("data_range", 1.0))
-        ema_config = self.hparams.ema
-        self.ema = EMA(self.network, ema_config["decay"]) if ema_config.get("enabled") else None
+        self.loss = SRLoss(**_loss_settings(self.hparams.loss, self.data_range))
         if channels_last:
             self.network.to(memory_format=torch.channels_last)
+        # Copied after the conversion, so the EMA weights that validation and prediction run have
+        # the live network's memory format.
+        ema_config = self.hparams.ema
+        self.ema = EMA(self.network, ema_config["decay"]) if ema_config.get("enabled") else None
         # Kept out of the module tree so that state_dict keys never carry a compile prefix.
         self.__dict__["_compiled"] = torch.compile(self.network) if compile else None
         self.val_scores = self._score_trackers()
@@ -155,8 +158,11 @@ class SRModule(pl.LightningModule):
             self.ema.average.load_state_dict(imported.state_dict())
 
     def on_after_batch_transfer(self, batch: dict[str, Any], dataloader_idx: int) -> dict[str, Any]:
-        # The degradation runs here, batched on the device, so data workers only crop HR.
+        # The degradation runs here, batched on the device, so data workers only crop HR. It sees
+        # the volume's own normalised intensities; the target is clipped to [0, 1] like the LR
+        # (a no-op for volumes normalised with measured_on=hr, which are clipped when loaded).
         batch["lr"] = self.degrade(batch["hr"])
+        batch["hr"] = batch["hr"].clamp(0.0, 1.0)
         return batch
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
@@ -169,7 +175,10 @@ class SRModule(pl.LightningModule):
         )
         return loss
 
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        # Lightning calls this once per optimiser step (after the last micro-batch when gradients
+        # accumulate), so the EMA's decay and warm-up count optimiser steps, not batches.
+        super().optimizer_step(*args, **kwargs)
         if self.ema is not None:
             self.ema.update(self.network)
 
@@ -267,3 +276,19 @@ class SRModule(pl.LightningModule):
                 "frequency": schedule.get("frequency", 1),
             },
         }
+
+
+def _loss_settings(loss: Mapping[str, Any], data_range: float) -> dict[str, Any]:
+    """The loss config with the metrics' data range: SSIM in the loss and in the scores is one SSIM.
+
+    Raises:
+        ValueError: ``loss.data_range`` given and different from ``metrics.data_range``.
+    """
+    settings = dict(loss)
+    given = settings.pop("data_range", None)
+    if given is not None and float(given) != data_range:
+        raise ValueError(
+            f"loss.data_range={given} differs from metrics.data_range={data_range}; the loss's "
+            "SSIM takes metrics.data_range, so set that one only"
+        )
+    return {**settings, "data_range": data_range}

@@ -69,7 +69,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         plain(cfg.get("normalisation")),
         settings.device,
     )
-    datamodule = hydra.utils.instantiate(cfg.data, normalisation=comparison.normalisation)
+    datamodule = hydra.utils.instantiate(
+        cfg.data, normalisation=comparison.normalisation, degradation=comparison.degradation
+    )
     datamodule.prepare_data()
     if not datamodule.records("test"):
         raise DataError(

@@ -114,7 +114,7 @@ def _train(cfg: DictConfig) -> dict[str, Any]:
         rank_zero_only(print_config)(OmegaConf.create(run_config), launch_dir / "config_tree.log")
     pl.seed_everything(cfg.seed, workers=True)
 
-    datamodule = hydra.utils.instantiate(cfg.data)
+    datamodule = hydra.utils.instantiate(cfg.data, degradation=cfg.degradation)
     module = build_module(cfg)
     callbacks = instantiate_group(cfg.get("callbacks"))
     loggers = instantiate_loggers(cfg.get("logger"), resumed)

@@ -58,8 +58,11 @@ def test_config_defaults_and_clear_errors():
         "lower": 0.5,
         "upper": 99.5,
         "use_mask": True,
+        "measured_on": "hr",
     }
     assert normalisation_config({"method": "minmax"})["method"] == "minmax"
+    with pytest.raises(ValueError, match="measured_on must be one of"):
+        normalisation_config({"measured_on": "sr"})
     with pytest.raises(ValueError, match=r"unknown key.*'upper_pct'"):
         normalisation_config({"upper_pct": 99})
     with pytest.raises(ValueError, match="method must be one of"):

@@ -42,7 +42,7 @@ def test_the_checkpoint_fixes_scale_degradation_and_normalisation_and_notes_diff
     result = compare([(None, path)])
     assert result.scale == 4
     assert result.degradation == Degradation(scale=4, preset="thesis_opencv")
-    assert result.normalisation == own
+    assert result.normalisation == {**own, "measured_on": "hr"}  # written before the key existed
     assert any("data.scale=2" in note for note in result.notes)
     assert any("not data.normalisation" in note for note in result.notes)
     # A config override wins, with a note naming what the model was trained with.
