@@ -25,8 +25,8 @@ from srmri.io.checkpoints import load_module
 from srmri.tasks.evaluate import evaluate
 from tests import reference
 from tests.conftest import compose_config
+from tests.helpers import TINY_WDSR, save_checkpoint, tiny_module
 from tests.unit.data.conftest import save_nifti, synthetic_brain
-from tests.unit.inference.conftest import TINY_WDSR, make_module, save_checkpoint
 
 SHAPE = (40, 44, 9)
 SLICES = [2, 4, 6]
@@ -100,7 +100,7 @@ def test_predict_on_the_degraded_volume_scores_as_evaluate_does(tmp_path):
         save_nifti(root / f"sub{seed:02d}_T1.nii.gz", image * mask, affine)
     hr = nib.load(root / "sub00_T1.nii.gz").get_fdata().astype(np.float32)
 
-    module = make_module(TINY_WDSR, normalisation=NORMALISATION)
+    module = tiny_module(TINY_WDSR, normalisation=NORMALISATION).eval()
     checkpoint = save_checkpoint(module, tmp_path / "tiny.ckpt")
     restored = load_module(checkpoint)
     lr = axial_lr(hr, restored.degradation)

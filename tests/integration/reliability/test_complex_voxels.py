@@ -15,7 +15,7 @@ from srmri.data import DataError, VolumeRecord, load_volume
 from srmri.data.volume import read_nifti
 from srmri.inference.nifti import open_input
 from srmri.inference.predict import predict_volume
-from tests.unit.inference.conftest import make_module
+from tests.helpers import tiny_module
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_prediction_reader_refuses_complex_voxels(complex_file: Path):
     with pytest.raises(DataError, match=message):
         open_input(complex_file)
     with pytest.raises(DataError, match=message):
-        predict_volume(complex_file, make_module(), progress=False)
+        predict_volume(complex_file, tiny_module().eval(), progress=False)
     # An image held in memory has no file name; it is refused all the same.
     in_memory = nib.Nifti1Image(np.asarray(nib.load(complex_file).dataobj), np.eye(4))
     with pytest.raises(DataError, match=r"in-memory image.*complex64.*expected real numbers"):

@@ -14,8 +14,8 @@ from srmri.data import SRDataModule
 from srmri.data.sources.folder import NiftiFolderSource
 from srmri.lightning.module import SRModule
 from tests import reference
+from tests.helpers import trainable_module as tiny_module
 from tests.unit.data.conftest import save_nifti, synthetic_brain
-from tests.unit.lightning.test_module import tiny_module
 
 
 class Capturing(SRModule):

@@ -9,7 +9,8 @@ from skimage.metrics import structural_similarity
 
 from srmri.lightning.ema import EMA
 from srmri.lightning.losses import SRLoss
-from tests.unit.lightning.test_module import loader, tiny_module, trainer
+from tests.helpers import trainable_module as tiny_module
+from tests.unit.lightning.test_module import loader, trainer
 
 
 def images(seed: int, shape=(2, 1, 40, 36), top: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
