@@ -121,6 +121,7 @@ def report_markdown(summary: Mapping[str, Any], figures: Sequence[str]) -> str:
         f"- Normalisation: `{setup['normalisation']}`; scores use a fixed data range of 1.0.",
         *[f"- `{name}`: {source}" for name, source in setup["sources"].items()],
         f"- Brain masks: {', '.join(f'{k}: {v}' for k, v in setup['brain_masks'].items())}",
+        f"- Rotation of the HR slice: {_rotation(setup)}",
         f"- Scored region: {setup['region']['rule']}",
         f"- Run time: {setup['seconds']:.1f} s",
     ]
@@ -152,6 +153,12 @@ def report_markdown(summary: Mapping[str, Any], figures: Sequence[str]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _rotation(setup: Mapping[str, Any]) -> str:
+    rotation = setup["rotation"]
+    used = f"`{rotation['interpolation']}`, {rotation['description']}"
+    return used if rotation["turned"] else f"none (no angle turns the slice; set: {used})"
 
 
 def _scores_table(summary: Mapping[str, Any]) -> str:
