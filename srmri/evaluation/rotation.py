@@ -8,7 +8,8 @@ a second interpolation.
 
 How the slice is turned (``rotation.interpolation``): ``fft`` (default) is band-limited, quarter
 turns by permutation and the rest by three FFT shears (:mod:`srmri.evaluation.shear`), so the
-reference keeps its detail at every angle; ``bicubic`` and ``linear`` are ``grid_sample`` turns,
+reference keeps every frequency a turned grid can hold (not the corners of the square spectrum,
+which no turn keeps); ``bicubic`` and ``linear`` are ``grid_sample`` turns,
 which smooth the reference (bicubic removes about a fifth of an MNI slice's mean squared Laplacian
 at 18-72 degrees) and so flatter every method at angles that are not quarter turns. A whole number
 of turns places the slice unresampled. Masks turn with ``nearest``.
