@@ -1,6 +1,6 @@
 """PSNR and SSIM, the only definitions srmri scores with.
 
-Every score is computed per image in float on the normalised range with a FIXED ``data_range``
+Every score is computed per image in float64 on the normalised range with a FIXED ``data_range``
 (default 1.0), never a range inferred from the batch. Predictions are clamped to
 ``[0, data_range]`` first, as a stored image would be. An optional ``border`` crop and an optional
 boolean ``mask`` (brain region) apply identically to every method, so a model and bicubic are always
@@ -10,6 +10,11 @@ SSIM uses the standard Gaussian window (11 x 11, sigma 1.5, K1=0.01, K2=0.03) th
 its local statistics need a full window, so SSIM is averaged over the pixels whose window lies
 inside the image (a ``(window - 1) / 2`` frame is excluded, as in scikit-image), intersected with the
 mask when one is given.
+
+Both images are converted to float64 before anything else (float64 input is never rounded to
+float32 on the way, and lower-precision input is widened exactly), and the Gaussian window is built
+in float64: in float32 the SSIM of smooth images drifts 1e-5 above scikit-image's. float64 tensors
+are also outside autocast, so mixed-precision validation scores at full precision.
 """
 
 from __future__ import annotations
@@ -31,8 +36,9 @@ def _prepare(
         )
     if mask is not None and mask.shape[-2:] != hr.shape[-2:]:
         raise ValueError(f"mask shape {tuple(mask.shape)} does not match image {tuple(hr.shape)}")
-    sr = sr.float().clamp(0.0, data_range)
-    hr = hr.float()
+    # torchmetrics builds its window in the input's dtype: float64 in, float64 window.
+    sr = sr.to(torch.float64).clamp(0.0, data_range)
+    hr = hr.to(torch.float64)
     if border:
         sr, hr = sr[..., border:-border, border:-border], hr[..., border:-border, border:-border]
         if mask is not None:
@@ -57,7 +63,7 @@ def psnr(
     border: int = 0,
     data_range: float = 1.0,
 ) -> Tensor:
-    """Peak signal-to-noise ratio in dB per image, shape ``(B,)``.
+    """Peak signal-to-noise ratio in dB per image, float64 ``(B,)``.
 
     Args:
         sr: prediction ``(B, C, H, W)``.
@@ -95,7 +101,7 @@ def ssim(
     border: int = 0,
     data_range: float = 1.0,
 ) -> Tensor:
-    """Structural similarity per image, shape ``(B,)``, with the same arguments as :func:`psnr`."""
+    """Structural similarity per image, float64 ``(B,)``, with the same arguments as :func:`psnr`."""
     sr, hr, mask = _prepare(sr, hr, mask, border, data_range)
     full = ssim_map(sr, hr, data_range)
     valid = ~torch.isnan(full)

@@ -121,6 +121,7 @@ def report_markdown(summary: Mapping[str, Any], figures: Sequence[str]) -> str:
         f"- Normalisation: `{setup['normalisation']}`; scores use a fixed data range of 1.0.",
         *[f"- `{name}`: {source}" for name, source in setup["sources"].items()],
         f"- Brain masks: {', '.join(f'{k}: {v}' for k, v in setup['brain_masks'].items())}",
+        f"- Rotation of the HR slice: {_rotation(setup)}",
         f"- Scored region: {setup['region']['rule']}",
         f"- Run time: {setup['seconds']:.1f} s",
     ]
@@ -133,9 +134,14 @@ def report_markdown(summary: Mapping[str, Any], figures: Sequence[str]) -> str:
             "## Gains over bicubic",
             "",
             "Model minus bicubic on the same pixels; the unit is a slice (its angles averaged), "
-            "with a Student-t 95% interval over slices (slices of one volume are correlated: the "
-            "interval describes these slices, not new subjects) and wins / losses / ties over "
-            "slices.",
+            "with wins / losses / ties over slices. Neighbouring slices are correlated, so the "
+            "95% interval resamples what is independent: subjects (a cluster bootstrap) when "
+            "there are two or more, else blocks of contiguous slices of the one subject (a "
+            "moving-block bootstrap, block length from the lag-1 autocorrelation of the "
+            "per-slice differences), mean +- t x bootstrap standard error with one degree of "
+            "freedom fewer than the subjects or blocks. 'effective n' is the number of "
+            "independent slices with the same standard error. With one subject the interval "
+            "describes that brain, not new subjects.",
             "",
             _gains_table(summary),
             "",
@@ -154,6 +160,12 @@ def report_markdown(summary: Mapping[str, Any], figures: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def _rotation(setup: Mapping[str, Any]) -> str:
+    rotation = setup["rotation"]
+    used = f"`{rotation['interpolation']}`, {rotation['description']}"
+    return used if rotation["turned"] else f"none (no angle turns the slice; set: {used})"
+
+
 def _scores_table(summary: Mapping[str, Any]) -> str:
     rows = ["| method | view | region | PSNR (dB) | SSIM | n |", "|---|---|---|---:|---:|---:|"]
     for method, views in summary["scores"].items():
@@ -170,8 +182,9 @@ def _scores_table(summary: Mapping[str, Any]) -> str:
 
 def _gains_table(summary: Mapping[str, Any]) -> str:
     rows = [
-        "| model | view | region | metric | gain | 95% interval | wins / losses / ties |",
-        "|---|---|---|---|---:|---|---|",
+        "| model | view | region | metric | gain | 95% interval | resampling | effective n "
+        "| wins / losses / ties |",
+        "|---|---|---|---|---:|---|---|---:|---|",
     ]
     for model, views in summary["gains_over_bicubic"].items():
         for view, regions in views.items():
@@ -183,9 +196,24 @@ def _gains_table(summary: Mapping[str, Any]) -> str:
                     mean = f"{gain['mean']:+.{digits}f}" if gain["mean"] is not None else "n/a"
                     rows.append(
                         f"| {model} | {view} | {region} | {metric.upper()} | {mean} | {span} | "
+                        f"{_resampling(gain['interval'])} | "
+                        f"{_number(gain['interval']['effective_n'], 1)} of "
+                        f"{gain['interval']['n_slices']} | "
                         f"{gain['wins']} / {gain['losses']} / {gain['ties']} |"
                     )
     return "\n".join(rows)
+
+
+def _resampling(record: Mapping[str, Any]) -> str:
+    """What an interval resampled, in a few words."""
+    if record["block_length"] is not None:
+        return (
+            f"moving blocks of {record['block_length']} slices (lag-1 autocorrelation "
+            f"{record['lag1_autocorrelation']:.2f})"
+        )
+    if record["method"] == "cluster bootstrap over subjects":
+        return f"cluster bootstrap over {record['n_subjects']} subjects"
+    return str(record["method"])
 
 
 def _number(value: float | None, digits: int) -> str:

@@ -9,9 +9,11 @@ bicubic on the same rows.
 
 The paired comparison's unit is the slice (a subject's slice, differences averaged over its angles):
 angles of one slice are near copies, so counting them as separate observations would shrink the
-interval for no reason. Neighbouring slices are still correlated, so the 95% interval (Student t
-over slices) describes the slices scored; it says nothing about new subjects. With two or more
-subjects an interval over subjects is given as well.
+interval for no reason. Neighbouring slices are correlated too, so the 95% interval resamples
+what is independent (:mod:`srmri.evaluation.bootstrap`): subjects when there are two or more (a
+cluster bootstrap), else blocks of contiguous slices of the one subject (a moving-block
+bootstrap, which describes that brain, not new subjects). The Student interval that treats the
+slices as independent is kept beside it (``ci95_independent_slices``) to show the difference.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from srmri.evaluation import bootstrap
 from srmri.evaluation.scores import REGIONS
 
 METRICS = ("psnr", "ssim")
@@ -102,15 +105,16 @@ def paired_slices(
 
 
 def comparison(differences: Mapping[tuple[str, str, int], float]) -> dict[str, Any]:
-    """Mean gain over bicubic with 95% intervals, and wins / losses / ties over slices."""
+    """Mean gain over bicubic with its 95% interval, and wins / losses / ties over slices.
+
+    ``ci95`` is the bootstrap interval of :func:`srmri.evaluation.bootstrap.interval` (what it
+    resampled is under ``interval``); ``ci95_independent_slices`` the Student interval that
+    wrongly treats slices as independent, for comparison.
+    """
     values = np.array(list(differences.values()), dtype=float)
-    result = interval(values)
-    result["n_slices"] = result.pop("n")
-    per_subject: dict[str, list[float]] = defaultdict(list)
-    for (subject, _, _), value in differences.items():
-        per_subject[subject].append(value)
-    subjects = np.array([np.mean(v) for v in per_subject.values()], dtype=float)
-    result["subjects"] = interval(subjects) if subjects.size >= 2 else None
+    result = bootstrap.interval(differences)
+    result["n_slices"] = int(values.size)
+    result["ci95_independent_slices"] = interval(values)["ci95"]
     result["wins"] = int((values > 0).sum())
     result["losses"] = int((values < 0).sum())
     result["ties"] = int((values == 0).sum())

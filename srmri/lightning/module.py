@@ -214,10 +214,27 @@ class SRModule(pl.LightningModule):
         return scores
 
     def _evaluation_step(self, batch: dict[str, Any], trackers: nn.ModuleDict) -> None:
-        for name, values in self.score_batch(batch).items():
-            finite = values[torch.isfinite(values)]
-            if finite.numel():
-                trackers[name].update(finite)
+        """Add a batch's scores to ``trackers``, the same slices for every method and metric.
+
+        A non-finite score (PSNR +inf where a method reproduces a slice exactly, NaN for an empty
+        mask) cannot be averaged. Per region, a slice enters every tracker (PSNR and SSIM, model
+        and bicubic) or none, as in ``evaluate.py``: otherwise ``psnr`` and ``psnr_bicubic`` would
+        average different slices and their difference would not be the paired gain.
+        """
+        scores = self.score_batch(batch)
+        for region in ("", "_brain"):
+            names = [
+                f"{metric}{region}{method}"
+                for metric in METRIC_NAMES
+                for method in ("", "_bicubic")
+                if f"{metric}{region}{method}" in scores
+            ]
+            if not names:
+                continue
+            finite = torch.stack([torch.isfinite(scores[name]) for name in names]).all(0)
+            if finite.any():
+                for name in names:
+                    trackers[name].update(scores[name][finite])
 
     def _log_scores(self, stage: str, trackers: nn.ModuleDict) -> dict[str, Tensor]:
         values = {

@@ -24,6 +24,7 @@ from srmri.evaluation.report import (
     report_markdown,
     write_report,
 )
+from srmri.evaluation.rotation import DESCRIPTIONS as ROTATION_DESCRIPTIONS
 from srmri.evaluation.scores import REGIONS
 from srmri.evaluation.settings import Settings, read_settings
 from srmri.evaluation.statistics import Table as ScoreTable
@@ -155,7 +156,8 @@ def setup_record(
     comparison: Comparison, settings: Settings, outcome: Outcome, seconds: float
 ) -> dict[str, Any]:
     """What was compared and how, for ``summary.json`` and the report."""
-    if outcome.margin is None:
+    rotating = outcome.margin is not None
+    if not rotating:
         rule = "the whole slice (no angle turns it)"
     else:
         rule = (
@@ -183,6 +185,11 @@ def setup_record(
                 for shape, counts in outcome.region_pixels.items()
             },
             "rotation_interpolation": settings.rotation_interpolation,
+        },
+        "rotation": {
+            "interpolation": settings.rotation_interpolation,
+            "description": ROTATION_DESCRIPTIONS[settings.rotation_interpolation],
+            "turned": rotating,
         },
         "brain_masks": outcome.mask_sources,
         "seconds": seconds,

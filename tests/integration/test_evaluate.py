@@ -102,6 +102,14 @@ def test_two_checkpoints_and_angles_in_one_report(tmp_path, srmri_cache, make_ch
     )
     figures = {p.name for p in (tmp_path / "out" / "figures").iterdir()}
     assert {"angles_axial_image.png", "angles_axial_brain.png"} <= figures
+    # The report names the rotation and what the intervals resampled.
+    assert summary["setup"]["rotation"]["interpolation"] == "fft"
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "Rotation of the HR slice: `fft`, band-limited" in report
+    assert "moving blocks of" in report or "moving-block bootstrap" in report
+    assert gains["net"]["axial"]["image"]["psnr"]["interval"]["method"] == (
+        "moving-block bootstrap over contiguous slices"
+    )
 
 
 def test_a_previous_report_is_refused_before_any_work(tmp_path, srmri_cache):

@@ -15,6 +15,10 @@ def pair(seed: int = 0, shape=(2, 1, 64, 72), noise: float = 0.05):
     return sr, hr
 
 
+# Scores are computed in float64: they must agree with the float64 references to rounding.
+TOLERANCE = 1e-7
+
+
 def skimage_ssim(sr: np.ndarray, hr: np.ndarray) -> tuple[float, np.ndarray]:
     return structural_similarity(
         hr.astype(np.float64),
@@ -32,7 +36,7 @@ def test_psnr_matches_the_formula_per_image():
     got = psnr(sr, hr)
     for i in range(2):
         assert got[i].item() == pytest.approx(
-            reference.psnr(sr[i, 0].numpy(), hr[i, 0].numpy()), abs=0.01
+            reference.psnr(sr[i, 0].double().numpy(), hr[i, 0].double().numpy()), abs=TOLERANCE
         )
 
 
@@ -41,7 +45,22 @@ def test_ssim_matches_scikit_image_per_image():
     got = ssim(sr, hr)
     for i in range(2):
         expected, _ = skimage_ssim(sr[i, 0].numpy(), hr[i, 0].numpy())
-        assert got[i].item() == pytest.approx(expected, abs=1e-4)
+        assert got[i].item() == pytest.approx(expected, abs=TOLERANCE)
+
+
+def test_float64_input_is_scored_without_rounding_to_float32():
+    # Differences of 1e-9 vanish when both images are rounded to float32 (PSNR +inf) and are
+    # distorted by float32 arithmetic in SSIM; in float64 they are scored as they are.
+    generator = torch.Generator().manual_seed(5)
+    hr = 0.25 + 0.5 * torch.rand(1, 1, 48, 48, generator=generator, dtype=torch.float64)
+    hr = torch.nn.functional.avg_pool2d(hr, 5, 1, 2)
+    sr = hr + 1e-9 * torch.randn(1, 1, 48, 48, generator=generator, dtype=torch.float64)
+    got = psnr(sr, hr)
+    assert got.dtype == torch.float64
+    assert got.item() == pytest.approx(reference.psnr(sr[0, 0].numpy(), hr[0, 0].numpy()), abs=1e-6)
+    expected, _ = skimage_ssim(sr[0, 0].numpy(), hr[0, 0].numpy())
+    assert ssim(sr, hr).item() == pytest.approx(expected, abs=1e-12)
+    assert ssim(sr, hr).item() < 1.0
 
 
 def test_masked_scores_use_only_mask_pixels():
@@ -49,15 +68,17 @@ def test_masked_scores_use_only_mask_pixels():
     mask = torch.zeros(1, 1, 64, 64, dtype=torch.bool)
     mask[..., 16:48, 20:50] = True
     got_psnr = psnr(sr, hr, mask=mask).item()
-    expected = reference.psnr(sr[0, 0].numpy(), hr[0, 0].numpy(), mask[0, 0].numpy())
-    assert got_psnr == pytest.approx(expected, abs=0.01)
+    expected = reference.psnr(
+        sr[0, 0].double().numpy(), hr[0, 0].double().numpy(), mask[0, 0].numpy()
+    )
+    assert got_psnr == pytest.approx(expected, abs=TOLERANCE)
     # Changing pixels outside the mask does not change the masked score.
     sr_outside = sr.clone()
     sr_outside[~mask] = 0.0
-    assert psnr(sr_outside, hr, mask=mask).item() == pytest.approx(got_psnr, abs=1e-5)
+    assert psnr(sr_outside, hr, mask=mask).item() == pytest.approx(got_psnr, abs=1e-12)
     _, full = skimage_ssim(sr[0, 0].numpy(), hr[0, 0].numpy())
     assert ssim(sr, hr, mask=mask).item() == pytest.approx(
-        full[mask[0, 0].numpy()].mean(), abs=1e-4
+        full[mask[0, 0].numpy()].mean(), abs=TOLERANCE
     )
 
 
@@ -66,14 +87,16 @@ def test_fixed_data_range_does_not_follow_the_batch():
     # A dark copy of the same error: with the fixed range 1.0 the MSE falls 16-fold (+12.04 dB);
     # a range inferred from the images would report the same PSNR for both.
     gain = psnr(sr.clamp(0, 1) * 0.25, hr * 0.25) - psnr(sr, hr)
-    np.testing.assert_allclose(gain.numpy(), 20 * np.log10(4), atol=1e-3)
+    np.testing.assert_allclose(gain.numpy(), 20 * np.log10(4), atol=TOLERANCE)
 
 
 def test_border_crop_applies_to_both_images():
     sr, hr = pair(seed=4, shape=(1, 1, 40, 40))
     sr[..., :3, :] = 1.0 - hr[..., :3, :]  # ruin the border rows
-    inner = reference.psnr(sr[0, 0, 3:-3, 3:-3].numpy(), hr[0, 0, 3:-3, 3:-3].numpy())
-    assert psnr(sr, hr, border=3).item() == pytest.approx(inner, abs=0.01)
+    inner = reference.psnr(
+        sr[0, 0, 3:-3, 3:-3].double().numpy(), hr[0, 0, 3:-3, 3:-3].double().numpy()
+    )
+    assert psnr(sr, hr, border=3).item() == pytest.approx(inner, abs=TOLERANCE)
     assert psnr(sr, hr).item() < inner
 
 

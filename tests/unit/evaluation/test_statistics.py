@@ -38,10 +38,12 @@ def test_paired_gain_is_per_slice_with_a_student_interval():
     result = comparison(differences)
     half = stats.t.ppf(0.975, 4) * expected.std(ddof=1) / math.sqrt(5)
     assert result["mean"] == pytest.approx(expected.mean())
-    assert result["ci95"] == pytest.approx([expected.mean() - half, expected.mean() + half])
+    independent = [expected.mean() - half, expected.mean() + half]
+    assert result["ci95_independent_slices"] == pytest.approx(independent)
     assert (result["wins"], result["losses"], result["ties"]) == (4, 1, 0)
     assert result["n_slices"] == 5
-    assert result["subjects"] is None
+    # One subject: the headline interval is a block bootstrap over its slices.
+    assert result["interval"]["method"] == "moving-block bootstrap over contiguous slices"
 
 
 def test_crossings_are_where_the_sign_changes():
