@@ -12,6 +12,7 @@ from srmri.data import DataError
 from srmri.inference import predict_file, predict_volume
 from srmri.inference.slices import SliceResolver, resolve_device
 from srmri.io.checkpoints import load_module
+from srmri.io.errors import ConfigError
 from tests.unit.inference.conftest import (
     TINY_WDSR,
     affine_for,
@@ -195,7 +196,7 @@ def test_a_crash_leaves_no_half_written_volume(scan, tiny_module, monkeypatch):
 def test_bad_options_are_refused(tiny_module):
     image = nifti(np.ones((4, 4, 2), np.float32), np.eye(4))
     for key, value in [("view", "oblique"), ("batch_size", 0), ("dtype", "int8"), ("tile", 0)]:
-        with pytest.raises(ValueError, match=f"predict: {key} must be"):
+        with pytest.raises(ConfigError, match=f"^{key}=.*: expected"):
             predict_volume(image, tiny_module, **{key: value})
 
 
