@@ -18,6 +18,25 @@ from srmri.evaluation.methods import BASELINES
 from srmri.evaluation.rotation import INTERPOLATIONS
 from srmri.io.errors import ConfigError
 
+# The keys of conf/evaluate.yaml that :func:`read_settings` reads, with their types; values are
+# checked further there. ``Any``: a path, list or mapping that read_settings checks itself.
+SETTINGS_KEYS: dict[str, Any] = {
+    "ckpt_path": Any,
+    "views": Any,
+    "angles": Any,
+    "slices": Any,
+    "baselines": Any,
+    "output_dir": str,
+    "overwrite": bool,
+    "batch_size": int,
+    "device": str,
+    "seed": int,
+    "progress": bool,
+    "rotation": {"interpolation": str, "tolerance": float},
+    "brain_mask": {"use_given": bool, "threshold": float},
+    "figures": {"slices": Any, "zoom": float, "histogram_bins": int, "histogram_max": float},
+}
+
 
 @dataclass(frozen=True)
 class Settings:
