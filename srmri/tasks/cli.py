@@ -41,6 +41,7 @@ from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
+from rich.console import Console
 
 from srmri.io.errors import SrmriError
 
@@ -180,3 +181,10 @@ def _hydra_raises() -> Iterator[None]:
     finally:
         os.environ.pop(FULL_ERROR, None)
         os.environ.pop(FORCED, None)
+
+
+def print_lines(console: Console, *lines: str) -> None:
+    """Print each line whole, as written: never wrapped at the console's width (a pipe or a log
+    file gets 80 columns, and a path cut in two cannot be copied), no markup read in paths."""
+    for line in lines:
+        console.print(line, soft_wrap=True, markup=False, highlight=False)

@@ -30,6 +30,7 @@ from srmri.evaluation.statistics import Table as ScoreTable
 from srmri.evaluation.statistics import summarise
 from srmri.evaluation.study import Outcome, run_study
 from srmri.io.plain_values import plain
+from srmri.tasks.cli import print_lines
 from srmri.tasks.config_check import COMMON_KEYS, check_config
 from srmri.tasks.config_tree import save_config_tree
 from srmri.tasks.train import close_loggers, instantiate_group
@@ -206,4 +207,4 @@ def print_summary(
                     str(cell["n"]),
                 )
     console.print(table)
-    console.print(f"report: {output_dir / 'report.md'}")
+    print_lines(console, f"report: {output_dir / 'report.md'}")

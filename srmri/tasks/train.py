@@ -24,6 +24,7 @@ from rich.table import Table
 
 from srmri.io.atomic import write_text_atomic
 from srmri.lightning.module import SRModule
+from srmri.tasks.cli import print_lines
 from srmri.tasks.config_check import COMMON_KEYS, GROUPS, check_config, check_launch
 from srmri.tasks.config_tree import print_config, run_config
 from srmri.tasks.loggers import wandb_logger
@@ -189,6 +190,9 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
                 f"{model - baseline:+.{digits}f}",
             )
     console.print(table)
-    console.print(f"best checkpoint: {report['best_checkpoint'] or '(none: nothing to train)'}")
-    console.print(f"W&B run:         {report['wandb_run_dir'] or '(no W&B logger)'}")
-    console.print(f"run directory:   {report['output_dir']}")
+    print_lines(
+        console,
+        f"best checkpoint: {report['best_checkpoint'] or '(none: nothing to train)'}",
+        f"W&B run:         {report['wandb_run_dir'] or '(no W&B logger)'}",
+        f"run directory:   {report['output_dir']}",
+    )
