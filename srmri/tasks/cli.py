@@ -110,6 +110,10 @@ def run(hydra_main: Callable[[], Any]) -> Any:
     with _hydra_raises():
         try:
             return hydra_main()
+        except BrokenPipeError:
+            # The reader of stdout went away (`--help | head`): nothing left to say.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_FAILURE)
         except Exception as error:
             if not expected(error):
                 traceback.print_exc()
