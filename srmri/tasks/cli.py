@@ -20,8 +20,13 @@ Exit codes:
 - 1 (:data:`EXIT_FAILURE`): anything else, i.e. a bug or a failure srmri does not know (out of
   memory, ...): Python's traceback on stderr, as usual.
 
-The traceback of an expected error is printed too with ``HYDRA_FULL_ERROR=1``, and is always
-written to the run's log file (``<run dir>/<task>.log``), with the overrides of the run.
+The traceback of an expected error is printed too with ``HYDRA_FULL_ERROR=1``, and the traceback
+of any error raised by the task is always written to the run's log file (``<run dir>/<script>.log``;
+errors of composing the config come before the run has a directory). A task over many files
+(``predict.py``) runs them through :func:`srmri.tasks.batch.run_batch`, whose ``on_error=skip``
+ends in a :class:`~srmri.io.errors.BatchError`: exit 2, or 1 when a bug was among the failures.
+A task checks its own config first with :func:`srmri.tasks.config_check.check_config` and its
+key list (e.g. :data:`srmri.tasks.predict.PREDICT_KEYS`).
 """
 
 from __future__ import annotations
@@ -148,6 +153,10 @@ def one_line(error: BaseException) -> str:
             # Hydra suggests +key=...; the config check refuses keys that the command does not read.
             return f"{key}: unknown key; --help lists the options"
     text = str(error) or type(error).__name__
+    if "\nOriginal Traceback" in text:
+        # Raised in a DataLoader worker: torch puts the worker's traceback in the message; the
+        # message proper is its last line, after the error's class name.
+        text = text.strip().splitlines()[-1].split(": ", 1)[-1]
     if isinstance(error, CompactHydraException) and isinstance(cause, OmegaConfBaseException):
         text = f"{text} ({str(cause).splitlines()[0]})"
     return " ".join(text.split())
