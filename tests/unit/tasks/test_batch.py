@@ -71,4 +71,3 @@ def test_all_good_returns_the_outputs_and_one_input_prints_no_summary():
     assert out.getvalue() == ""
     with pytest.raises(ConfigError, match=r"on_error='retry': expected one of"):
         run_batch(JOBS, work, "retry")
-
