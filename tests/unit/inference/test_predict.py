@@ -110,8 +110,13 @@ def test_the_callers_module_is_left_as_it_was(tiny_module):
     assert all(p.device.type == "cpu" for p in tiny_module.parameters())
 
 
-def test_progress_bar_counts_slices(capsys, tiny_module):
-    predict_volume(nifti(smooth_volume((8, 8, 6), 5, background=False), np.eye(4)), tiny_module)
+def test_progress_bar_counts_slices_on_a_terminal_only(capsys, monkeypatch, tiny_module):
+    image = nifti(smooth_volume((8, 8, 6), 5, background=False), np.eye(4))
+    predict_volume(image, tiny_module)
+    # On a pipe or in a log file the bar would only be a stale line: none is drawn there.
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    predict_volume(image, tiny_module)
     assert "6/6" in capsys.readouterr().err
 
 
