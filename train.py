@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hydra
 from omegaconf import DictConfig
 
+from srmri.tasks.cli import command
 from srmri.tasks.train import train
 
 
-@hydra.main(version_base="1.3", config_path="conf", config_name="train")
+@command("train")
 def main(cfg: DictConfig) -> float | None:
     report = train(cfg)
     # The value a Hydra sweeper (e.g. Optuna) optimises.

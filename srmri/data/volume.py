@@ -30,6 +30,7 @@ from torch import Tensor
 from srmri.data.normalisation import intensity_window, lr_window, normalisation_config, normalise
 from srmri.data.records import NONZERO, DataError, VolumeRecord
 from srmri.degradation import Degradation
+from srmri.io.errors import MissingFileError
 
 VIEWS = ("axial", "coronal", "sagittal")
 VIEW_AXIS = {"axial": 2, "coronal": 1, "sagittal": 0}
@@ -106,7 +107,7 @@ def load_volume(
     ``views`` (see :func:`srmri.data.normalisation.lr_window`), and the volume is not clipped.
 
     Raises:
-        FileNotFoundError: the image or mask file does not exist.
+        MissingFileError: the image or mask file does not exist.
         DataError: the file is not a 3-D volume (or lacks the record's channel), has NaN/Inf voxels,
             a mask of another shape or grid, an empty mask, or a constant image.
         ValueError: ``measured_on: lr`` without a degradation.
@@ -167,7 +168,7 @@ def _check_header(record: VolumeRecord) -> None:
 def _header_shape(path: Path, role: str) -> tuple[int, ...]:
     """The shape a NIfTI header declares, after checking that the file can hold its voxels."""
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: {role} file not found")
+        raise MissingFileError(f"{path}: {role} file not found")
     try:
         header = nib.load(path).header
         shape = tuple(int(n) for n in header.get_data_shape())
@@ -219,7 +220,7 @@ def read_nifti(path: str | Path, role: str = "image") -> MetaTensor:
     file large enough for the voxels it declares), then MONAI loads and reorients the data.
 
     Raises:
-        FileNotFoundError: the file does not exist.
+        MissingFileError: the file does not exist.
         DataError: anything else; the message names the file.
     """
     path = Path(path)

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from pytorch_lightning.loggers import Logger, WandbLogger
 
 from srmri.evaluation.scores import COLUMNS, REGIONS, Scores
+from srmri.io.errors import OutputExistsError
 
 REPORT_FILES = ("metrics.csv", "summary.json", "report.md")
 FIGURES = "figures"
@@ -33,14 +34,14 @@ def check_output_dir(output_dir: Path, overwrite: bool) -> None:
     """Refuse a directory holding a previous report unless ``overwrite``.
 
     Raises:
-        FileExistsError: naming the directory and the report files found there.
+        OutputExistsError: naming the directory and the report files found there.
         NotADirectoryError: ``output_dir`` is a file.
     """
     if output_dir.exists() and not output_dir.is_dir():
         raise NotADirectoryError(f"output_dir {output_dir}: exists and is not a directory")
     found = [name for name in (*REPORT_FILES, FIGURES) if (output_dir / name).exists()]
     if found and not overwrite:
-        raise FileExistsError(
+        raise OutputExistsError(
             f"output_dir {output_dir} holds a previous report ({', '.join(found)}); pass "
             "overwrite=true to replace it or choose another output_dir"
         )

@@ -16,6 +16,26 @@ from typing import Any
 from srmri.data import VIEWS
 from srmri.evaluation.methods import BASELINES
 from srmri.evaluation.rotation import INTERPOLATIONS
+from srmri.io.errors import ConfigError
+
+# The keys of conf/evaluate.yaml that :func:`read_settings` reads, with their types; values are
+# checked further there. ``Any``: a path, list or mapping that read_settings checks itself.
+SETTINGS_KEYS: dict[str, Any] = {
+    "ckpt_path": Any,
+    "views": Any,
+    "angles": Any,
+    "slices": Any,
+    "baselines": Any,
+    "output_dir": str,
+    "overwrite": bool,
+    "batch_size": int,
+    "device": str,
+    "seed": int,
+    "progress": bool,
+    "rotation": {"interpolation": str, "tolerance": float},
+    "brain_mask": {"use_given": bool, "threshold": float},
+    "figures": {"slices": Any, "zoom": float, "histogram_bins": int, "histogram_max": float},
+}
 
 
 @dataclass(frozen=True)
@@ -70,7 +90,7 @@ def read_settings(cfg: Mapping[str, Any]) -> Settings:
     """Check and collect the evaluation keys of a composed ``evaluate.yaml``.
 
     Raises:
-        ValueError: naming the key, the value and what was expected.
+        ConfigError: naming the key, the value and what was expected.
     """
     rotation, mask, figures = cfg["rotation"], cfg["brain_mask"], cfg["figures"]
     tolerance = _number(rotation["tolerance"], "rotation.tolerance")
@@ -118,7 +138,7 @@ def read_checkpoints(value: Any) -> list[tuple[str | None, Path]]:
         return [(str(name), Path(str(path)).expanduser()) for name, path in value.items()]
     if isinstance(value, Sequence):
         return [(None, Path(str(path)).expanduser()) for path in value]
-    raise ValueError(
+    raise ConfigError(
         f"ckpt_path={value!r}: expected a checkpoint path, a list of paths or a mapping "
         "{name: path}"
     )
@@ -139,11 +159,11 @@ def read_angles(value: Any) -> list[float]:
     """Rotation angles in degrees: one number or a list of numbers, no angle twice (mod 360)."""
     values = [value] if _is_number(value) or isinstance(value, str) else value
     if not isinstance(values, Sequence) or isinstance(values, str) or not values:
-        raise ValueError(f"angles={value!r}: expected a non-empty list of numbers (degrees)")
+        raise ConfigError(f"angles={value!r}: expected a non-empty list of numbers (degrees)")
     angles = []
     for position, angle in enumerate(values):
         if not _is_number(angle) or not math.isfinite(angle):
-            raise ValueError(
+            raise ConfigError(
                 f"angles: item {position} is {angle!r}; expected a finite number of degrees "
                 "(e.g. angles=[0,90])"
             )
@@ -212,4 +232,4 @@ def _indices(value: Any, key: str) -> list[int] | None:
 
 def _require(ok: bool, key: str, value: Any, expected: str) -> None:
     if not ok:
-        raise ValueError(f"{key}={value!r}: expected {expected}")
+        raise ConfigError(f"{key}={value!r}: expected {expected}")

@@ -22,6 +22,7 @@ import numpy as np
 from srmri.data import NONZERO, DataError, intensity_window, normalisation_config
 from srmri.data.normalisation import interior_nonzero
 from srmri.data.volume import AFFINE_TOLERANCE_MM
+from srmri.io.errors import MissingFileError
 
 Encoder = Callable[[np.ndarray], np.ndarray]
 
@@ -30,13 +31,14 @@ def read_mask(path: Path, shape: tuple[int, int, int], affine: np.ndarray) -> np
     """A brain mask NIfTI (voxels > 0) on the grid ``shape`` / ``affine`` of the input.
 
     Raises:
+        MissingFileError: the file does not exist.
         DataError: the file cannot be read, lies on another grid or selects no voxel.
     """
     try:
         image = nib.load(path)
         mask = np.asanyarray(image.dataobj) > 0
     except FileNotFoundError:
-        raise
+        raise MissingFileError(f"{path}: brain mask file not found (mask=...)") from None
     except Exception as error:
         raise DataError(f"{path}: cannot read the brain mask as NIfTI ({error})") from error
     if mask.shape[:3] != shape or mask.size != np.prod(shape):

@@ -19,6 +19,7 @@ import numpy as np
 from srmri.data import DataError
 from srmri.data.sources.folder import NIFTI_SUFFIXES
 from srmri.inference.geometry import Plane, upsampled_shape, upsampling_matrix
+from srmri.io.errors import MissingFileError
 
 IN_MEMORY = "<in-memory image>"
 
@@ -67,7 +68,7 @@ def open_input(source: str | os.PathLike | nib.Nifti1Pair) -> InputImage:
     """Open a NIfTI file (or take an in-memory NIfTI image) and check its header.
 
     Raises:
-        FileNotFoundError: the file does not exist.
+        MissingFileError: the file does not exist.
         DataError: it is not NIfTI, has fewer than 3 axes or voxels that are not real numbers.
     """
     if isinstance(source, nib.Nifti1Pair):
@@ -77,7 +78,7 @@ def open_input(source: str | os.PathLike | nib.Nifti1Pair) -> InputImage:
     else:
         path = Path(source)
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: input file not found")
+            raise MissingFileError(f"{path}: input file not found")
         try:
             image = nib.load(path)
         except Exception as error:

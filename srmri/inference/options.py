@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from srmri.data import NONZERO, VIEWS
+from srmri.io.errors import ConfigError
 
 DTYPES = ("float32", "input")
 VOLUMES_4D = ("each", "error")
@@ -67,6 +68,6 @@ class PredictOptions:
         }
         for key, (valid, expected) in checks.items():
             if not valid:
-                raise ValueError(f"predict: {key} must be {expected}, got {getattr(self, key)!r}")
+                raise ConfigError(f"{key}={getattr(self, key)!r}: expected {expected}")
         if self.mask is not None and self.mask != NONZERO:
             object.__setattr__(self, "mask", Path(self.mask))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from srmri.inference.nifti import is_nifti_name
 from srmri.inference.options import PredictOptions
+from srmri.io.errors import ConfigError, MissingFileError, OutputExistsError
 
 GLOB_CHARACTERS = "*?["
 
@@ -17,18 +18,18 @@ def check_output(output: Path, source: Path | None, overwrite: bool) -> None:
     """Refuse an output that cannot or must not be written.
 
     Raises:
-        ValueError: the name does not end in ``.nii`` / ``.nii.gz``, or it is the input itself.
-        FileNotFoundError: its folder does not exist.
-        FileExistsError: it exists and ``overwrite`` is false.
+        ConfigError: the name does not end in ``.nii`` / ``.nii.gz``, or it is the input itself.
+        MissingFileError: its folder does not exist.
+        OutputExistsError: it exists and ``overwrite`` is false.
     """
     if not is_nifti_name(output):
-        raise ValueError(f"{output}: output name must end in .nii or .nii.gz")
+        raise ConfigError(f"{output}: output name must end in .nii or .nii.gz")
     if not output.parent.is_dir():
-        raise FileNotFoundError(f"{output.parent}: output folder does not exist; create it first")
+        raise MissingFileError(f"{output.parent}: output folder does not exist; create it first")
     if source is not None and output.exists() and output.resolve() == source.resolve():
-        raise ValueError(f"{output}: output is the input file itself; choose another name")
+        raise ConfigError(f"{output}: output is the input file itself; choose another name")
     if output.exists() and not overwrite:
-        raise FileExistsError(f"{output}: output exists; pass overwrite=true to replace it")
+        raise OutputExistsError(f"{output}: output exists; pass overwrite=true to replace it")
 
 
 def find_inputs(input: str | os.PathLike) -> list[Path]:
@@ -36,7 +37,7 @@ def find_inputs(input: str | os.PathLike) -> list[Path]:
     a glob pattern, sorted.
 
     Raises:
-        FileNotFoundError: nothing exists there, or no NIfTI file matches.
+        MissingFileError: nothing exists there, or no NIfTI file matches.
     """
     text = str(input)
     path = Path(text)
@@ -47,9 +48,9 @@ def find_inputs(input: str | os.PathLike) -> list[Path]:
     elif any(character in text for character in GLOB_CHARACTERS):
         found = sorted(p for p in map(Path, glob(text)) if p.is_file() and is_nifti_name(p))
     else:
-        raise FileNotFoundError(f"{text}: input not found; expected a file, a folder or a pattern")
+        raise MissingFileError(f"{text}: input not found; expected a file, a folder or a pattern")
     if not found:
-        raise FileNotFoundError(f"{text}: no .nii or .nii.gz file found there")
+        raise MissingFileError(f"{text}: no .nii or .nii.gz file found there")
     return found
 
 
@@ -63,7 +64,7 @@ def plan_outputs(
     names.
 
     Raises:
-        FileNotFoundError, FileExistsError, ValueError: a missing input or output folder, an
+        MissingFileError, OutputExistsError, ConfigError: a missing input or output folder, an
             existing output without ``overwrite``, two inputs with one name, a bad output name,
             one brain-mask file for several inputs.
     """
@@ -71,7 +72,7 @@ def plan_outputs(
     target = Path(output)
     several = len(inputs) > 1 or not Path(input).is_file()
     if several and not target.is_dir():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"{target}: output folder does not exist; several inputs ({input}) need an existing "
             "output folder"
         )
@@ -79,9 +80,9 @@ def plan_outputs(
     names = [path.name for path in outputs]
     clashes = sorted({name for name in names if names.count(name) > 1})
     if clashes:
-        raise ValueError(f"{input}: several inputs share the output name(s) {clashes}")
+        raise ConfigError(f"{input}: several inputs share the output name(s) {clashes}")
     if isinstance(options.mask, Path) and len(inputs) > 1:
-        raise ValueError(
+        raise ConfigError(
             f"mask={options.mask} is one brain mask but {len(inputs)} inputs were given; use "
             "mask=nonzero or one input at a time"
         )

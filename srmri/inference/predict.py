@@ -69,15 +69,17 @@ def _options(options: PredictOptions | None, overrides: dict[str, Any]) -> Predi
 
 @contextlib.contextmanager
 def _progress(enabled: bool, name: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar over ``total`` slices on stderr; yields ``advance(n)``."""
+    """A progress bar over ``total`` slices on stderr (a terminal); yields ``advance(n)``."""
+    console = Console(stderr=True)
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("slices"),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not enabled,
+        console=console,
+        # On a pipe or in a log file a bar is one stale line (its last state): terminals only.
+        disable=not enabled or not console.is_terminal,
     )
     with bar:
         task = bar.add_task(Path(name).name, total=total)

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 
-from srmri.io.errors import CheckpointError, CheckpointSaveError
+from srmri.io.errors import CheckpointError, CheckpointSaveError, MissingFileError
 from srmri.lightning.module import SRModule
 
 log = logging.getLogger(__name__)
@@ -40,13 +40,13 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
     """The contents of a Lightning checkpoint, read without executing any code.
 
     Raises:
-        FileNotFoundError: ``path`` does not exist.
+        MissingFileError: ``path`` does not exist.
         CheckpointError: the file is truncated or damaged, is not a checkpoint (a dict with a
             ``state_dict``), or carries pickled Python objects (refused: unpickling runs code).
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
+        raise MissingFileError(f"checkpoint {path} does not exist")
     _check_integrity(path)
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
@@ -123,7 +123,7 @@ def load_module(path: str | os.PathLike, map_location: Any = "cpu", **overrides:
         overrides: hyperparameters to replace.
 
     Raises:
-        FileNotFoundError: no file at ``path``.
+        MissingFileError: no file at ``path``.
         CheckpointError: as :func:`load_checkpoint`; or the file lacks srmri's hyperparameters or
             weights, cannot be restored, or holds a network for other than 1-channel images.
     """

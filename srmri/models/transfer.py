@@ -39,6 +39,7 @@ from hydra.utils import instantiate
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
+from srmri.io.errors import MissingFileError
 from srmri.models.blocks import conv2d, wn_conv2d
 from srmri.models.edsr import EDSR
 from srmri.models.keymaps import EDSR_MEAN_SHIFT_KEYS, edsr_pytorch_keys, wdsr_keys
@@ -69,7 +70,7 @@ def load_pretrained(
         format: ``edsr_pytorch`` or ``wdsr`` (see :mod:`srmri.models.keymaps`).
 
     Raises:
-        FileNotFoundError: if the file does not exist.
+        MissingFileError: if the file does not exist.
         WeightImportError: if the file holds anything but tensors, if keys are missing or
             unexpected (all are listed), or if a tensor's shape differs (key and both shapes).
         TypeError: if the network is not of the kind the format describes.
@@ -126,7 +127,7 @@ def _read_state_dict(
         return path_or_state_dict, "the given state dict"
     path = Path(path_or_state_dict)
     if not path.is_file():
-        raise FileNotFoundError(f"pretrained weights file {path} does not exist")
+        raise MissingFileError(f"pretrained weights file {path} does not exist")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:

@@ -1,19 +1,23 @@
-"""Config mistakes caught before any data is read or any training step is taken.
+"""Config mistakes caught before any data is read, any file is written or any step is taken.
 
 Hydra itself refuses unknown keys given on the command line without ``+``. Here, at the start of
-:func:`srmri.tasks.train.train`:
+every task (``train``, ``evaluate``, ``predict``; :func:`check_config`):
 
-- a ``???`` left in the config (e.g. ``model.pretrained.path`` of ``experiment=transfer_edsr_x2``)
-  fails now rather than halfway through a run;
+- a ``???`` left in the config (e.g. ``model.pretrained.path`` of ``experiment=transfer_edsr_x2``,
+  or predict's ``input``) fails now rather than halfway through a run;
+- the top-level keys are checked against the task's own list (``keys``: key -> type, or a nested
+  mapping for a node such as ``rotation`` or ``paths``): a key added with ``+`` that the task does
+  not read, or a value of the wrong type, raises :class:`~srmri.io.errors.ConfigError`;
 - every config node with a ``_target_`` under ``data``, ``model``, ``trainer``, ``callbacks`` and
-``logger`` (nested ones included: the network, the trainer's plugins, ...) is checked against the
-signature of what it builds. An unknown key, or a value of the wrong type for a parameter
-annotated with a plain type (``int``, ``float``, ``bool``, ``str``, optionally ``None``), raises
-:class:`~srmri.io.errors.ConfigError` naming the key, as does a value outside its choices for the
-few keys listed in :func:`choices` (the scale, the failure policies). Other range checks stay in
-the classes themselves, which ``train()`` builds before it loads any data. The ``degradation`` node
-has no ``_target_`` (the module builds it) and is checked against
-:class:`~srmri.degradation.Degradation`; the run's own top-level keys against :data:`RUN_KEYS`;
+  ``logger`` (nested ones included: the network, the trainer's plugins, ...) is checked against the
+  signature of what it builds. An unknown key, or a value of the wrong type for a parameter
+  annotated with a plain type (``int``, ``float``, ``bool``, ``str``, optionally ``None``, or a
+  ``Literal``), raises :class:`~srmri.io.errors.ConfigError` naming the key, as does a value
+  outside its choices for the few keys listed in :func:`choices` (the scale, the failure
+  policies). Other range checks stay in the classes themselves, which the tasks build before they
+  load any data (e.g. :class:`~srmri.inference.options.PredictOptions`,
+  :func:`~srmri.evaluation.settings.read_settings`). The ``degradation`` node has no ``_target_``
+  (the module builds it) and is checked against :class:`~srmri.degradation.Degradation`;
 - :func:`check_launch` refuses a multirun that would start DDP ranks by re-running the command.
 """
 
@@ -22,7 +26,8 @@ from __future__ import annotations
 import inspect
 import types
 import typing
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import hydra.utils
 import pytorch_lightning as pl
@@ -38,7 +43,12 @@ HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 PLAIN_TYPES = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
 # Nodes built by srmri itself rather than by Hydra: checked against what they build.
 UNTARGETED = {"degradation": "srmri.degradation.Degradation"}
-RUN_KEYS = {"seed": int, "print_config": bool, "optimized_metric": str}
+# The keys every entry config holds besides its own: the run's names and conf/paths.
+COMMON_KEYS: dict[str, Any] = {
+    "task_name": str,
+    "experiment_name": str,
+    "paths": {"data_dir": str, "cache_dir": str, "log_dir": str, "output_dir": str},
+}
 
 
 def choices() -> dict[str, tuple]:
@@ -56,13 +66,20 @@ def choices() -> dict[str, tuple]:
     }
 
 
-def check_config(cfg: DictConfig) -> None:
-    """Raise :class:`ConfigError` on an unknown key, a wrongly typed value or a value outside its
-    choices (see the module doc)."""
+def check_config(cfg: DictConfig, keys: Mapping[str, Any] | None = None) -> None:
+    """Raise :class:`ConfigError` on a ``???``, an unknown key, a wrongly typed value or a value
+    outside its choices (see the module doc).
+
+    Args:
+        cfg: the composed config of a task (its ``hydra`` node is left alone).
+        keys: the task's top-level keys (e.g. ``{**COMMON_KEYS, "seed": int, "data": Any}``):
+            key -> annotation (plain types, optional, ``Literal`` are checked; ``Any`` for a node
+            checked by its ``_target_``), or a nested mapping of the same kind. None skips this
+            part of the check.
+    """
     _check_missing(cfg)
-    for key, kind in RUN_KEYS.items():
-        if key in cfg and not _matches(cfg[key], kind):
-            raise ConfigError(f"{key}={cfg[key]!r}: expected {_describe(kind)}")
+    if keys is not None:
+        _check_keys(cfg, keys, "", str(cfg.get("task_name", "this command")))
     for group in GROUPS:
         node = cfg.get(group)
         if node is not None:
@@ -76,6 +93,25 @@ def check_config(cfg: DictConfig) -> None:
         value = OmegaConf.select(cfg, key, default=None)
         if value is not None and value not in allowed:
             raise ConfigError(f"{key}={value!r}: expected one of {allowed}")
+
+
+def _check_keys(node: DictConfig, keys: Mapping[str, Any], prefix: str, task: str) -> None:
+    for key in node:
+        if not prefix and key == "hydra":
+            continue
+        full_key = f"{prefix}{key}"
+        if key not in keys:
+            raise ConfigError(
+                f"{full_key}: unknown key for {task}; expected one of {sorted(keys)} "
+                f"(python {task}.py --help lists them)"
+            )
+        expected, value = keys[key], node[key]
+        if isinstance(expected, Mapping):
+            if not isinstance(value, DictConfig):
+                raise ConfigError(f"{full_key}={value!r}: expected a mapping of {sorted(expected)}")
+            _check_keys(value, expected, f"{full_key}.", task)
+        elif not _matches(value, expected):
+            raise ConfigError(f"{full_key}={value!r}: expected {_describe(expected)}")
 
 
 def _check_missing(cfg: DictConfig) -> None:
@@ -172,6 +208,11 @@ def _type_hints(target: Any) -> dict[str, Any]:
         return {}
 
 
+def _choices(annotation: Any) -> tuple[Any, ...] | None:
+    """The values of a ``Literal[...]`` annotation; None for anything else."""
+    return typing.get_args(annotation) if typing.get_origin(annotation) is Literal else None
+
+
 def _plain_members(annotation: Any) -> tuple[type, ...] | None:
     """The members of a plain annotation (``int``, ``float | None``, ...); None for anything else."""
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
@@ -184,6 +225,9 @@ def _plain_members(annotation: Any) -> tuple[type, ...] | None:
 
 
 def _matches(value: Any, annotation: Any) -> bool:
+    allowed = _choices(annotation)
+    if allowed is not None:
+        return value in allowed
     members = _plain_members(annotation)
     if members is None:
         return True
@@ -201,6 +245,9 @@ def _matches(value: Any, annotation: Any) -> bool:
 
 
 def _describe(annotation: Any) -> str:
+    allowed = _choices(annotation)
+    if allowed is not None:
+        return f"one of {allowed}"
     members = _plain_members(annotation) or ()
     words = [PLAIN_TYPES[m] for m in members if m in PLAIN_TYPES]
     if type(None) in members:

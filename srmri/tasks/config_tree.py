@@ -1,4 +1,4 @@
-"""Print the composed config as a rich tree and save it beside the run."""
+"""Print the composed config as a rich tree and save it beside the run, secrets masked."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import rich
 import rich.syntax
 import rich.tree
 from omegaconf import DictConfig, OmegaConf
+
+from srmri.io.plain_values import plain
+from srmri.tasks.redaction import redact
 
 FIRST = ("data", "degradation", "model", "trainer", "callbacks", "logger", "paths")
 
@@ -34,3 +37,16 @@ def print_config(cfg: DictConfig, save_to: Path | None = None) -> None:
         save_to.parent.mkdir(parents=True, exist_ok=True)
         with save_to.open("w") as handle:
             rich.print(tree, file=handle)
+
+
+def run_config(cfg: DictConfig) -> dict:
+    """The run's config as plain values, resolved, without Hydra's node and with every secret
+    masked (:mod:`srmri.tasks.redaction`): what may be printed, saved or logged."""
+    return redact(plain({key: cfg[key] for key in cfg if key != "hydra"}))
+
+
+def save_config_tree(cfg: DictConfig, save_to: Path) -> dict:
+    """Print :func:`run_config` as a tree and save it as text to ``save_to``; return it."""
+    values = run_config(cfg)
+    print_config(OmegaConf.create(values), save_to)
+    return values

@@ -26,39 +26,34 @@ from srmri.evaluation.report import (
 )
 from srmri.evaluation.rotation import DESCRIPTIONS as ROTATION_DESCRIPTIONS
 from srmri.evaluation.scores import REGIONS
-from srmri.evaluation.settings import Settings, read_settings
+from srmri.evaluation.settings import SETTINGS_KEYS, Settings, read_settings
 from srmri.evaluation.statistics import Table as ScoreTable
 from srmri.evaluation.statistics import summarise
 from srmri.evaluation.study import Outcome, run_study
 from srmri.io.plain_values import plain
-from srmri.tasks.config_tree import print_config
+from srmri.tasks.cli import print_lines
+from srmri.tasks.config_check import COMMON_KEYS, check_config
+from srmri.tasks.config_tree import save_config_tree
 from srmri.tasks.train import close_loggers, instantiate_group
 
 log = logging.getLogger(__name__)
-SETTINGS_KEYS = (
-    "ckpt_path",
-    "views",
-    "angles",
-    "slices",
-    "baselines",
-    "output_dir",
-    "overwrite",
-    "batch_size",
-    "device",
-    "seed",
-    "progress",
-    "rotation",
-    "brain_mask",
-    "figures",
-)
+# The top-level keys of conf/evaluate.yaml: the settings, the groups and the overrides.
+EVALUATE_KEYS: dict[str, Any] = {
+    **COMMON_KEYS,
+    **SETTINGS_KEYS,
+    **dict.fromkeys(("data", "degradation", "model", "logger", "normalisation"), Any),
+    "print_config": bool,
+    "tags": Any,
+}
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Run the evaluation that ``cfg`` (``conf/evaluate.yaml``) describes; return the summary."""
     start = time.perf_counter()
-    if cfg.get("print_config", True):
-        print_config(cfg, Path(cfg.paths.output_dir) / "config_tree.log")
+    check_config(cfg, EVALUATE_KEYS)
     settings = read_settings({key: plain(cfg.get(key)) for key in SETTINGS_KEYS})
+    if cfg.get("print_config", True):
+        save_config_tree(cfg, Path(cfg.paths.output_dir) / "config_tree.log")
     check_output_dir(settings.output_dir, settings.overwrite)
     comparison = build_comparison(
         settings.checkpoints,
@@ -221,4 +216,4 @@ def print_summary(
                     str(cell["n"]),
                 )
     console.print(table)
-    console.print(f"report: {output_dir / 'report.md'}")
+    print_lines(console, f"report: {output_dir / 'report.md'}")

@@ -30,6 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from srmri.io.atomic import write_text_atomic
+from srmri.tasks.cli import print_lines
 
 JOB_STATUS = "job_status.json"
 METRICS = "metrics.json"
@@ -214,4 +215,4 @@ class SweepSummary(Callback):
         rows = write_summary(sweep_dir, self.metric, self.mode)
         console = Console()
         console.print(summary_table(rows, self.metric, self.mode))
-        console.print(f"sweep summary:   {sweep_dir / SUMMARY}.csv (and .json)")
+        print_lines(console, f"sweep summary:   {sweep_dir / SUMMARY}.csv (and .json)")

@@ -23,10 +23,10 @@ from rich.console import Console
 from rich.table import Table
 
 from srmri.io.atomic import write_text_atomic
-from srmri.io.plain_values import plain
 from srmri.lightning.module import SRModule
-from srmri.tasks.config_check import check_config, check_launch
-from srmri.tasks.config_tree import print_config
+from srmri.tasks.cli import print_lines
+from srmri.tasks.config_check import COMMON_KEYS, GROUPS, check_config, check_launch
+from srmri.tasks.config_tree import print_config, run_config
 from srmri.tasks.loggers import wandb_logger
 from srmri.tasks.redaction import redact
 from srmri.tasks.resume import ResumePoint, apply_resume, wandb_run_id
@@ -34,6 +34,17 @@ from srmri.tasks.resume import ResumePoint, apply_resume, wandb_run_id
 # The degradation deliberately lives in SRModule.on_after_batch_transfer (it is part of the model's
 # checkpointed definition), so Lightning's notice that the module's hook wins is expected.
 HOOK_NOTICE = ".*overridden `on_after_batch_transfer`.*"
+# The top-level keys of conf/train.yaml (the groups are checked against what they build).
+TRAIN_KEYS: dict[str, Any] = {
+    **COMMON_KEYS,
+    **dict.fromkeys((*GROUPS, "degradation"), Any),
+    "seed": int,
+    "print_config": bool,
+    "tags": Any,
+    "optimized_metric": str,
+    "ckpt_path": str | None,
+    "resume": str | None,
+}
 
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:
@@ -98,7 +109,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     With ``resume`` set, the run continues the checkpoint it names, in that run's directory
     (see :mod:`srmri.tasks.resume`); this launch's own directory keeps its config tree and log.
     """
-    check_config(cfg)
+    check_config(cfg, TRAIN_KEYS)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=HOOK_NOTICE)
         return _train(cfg)
@@ -109,9 +120,9 @@ def _train(cfg: DictConfig) -> dict[str, Any]:
     resumed = apply_resume(cfg)
     output_dir = Path(cfg.paths.output_dir)
     # The hydra node is Hydra's own (saved under .hydra/); secrets never reach a file or a logger.
-    run_config = redact(plain({key: cfg[key] for key in cfg if key != "hydra"}))
+    values = run_config(cfg)
     if cfg.get("print_config", True):
-        rank_zero_only(print_config)(OmegaConf.create(run_config), launch_dir / "config_tree.log")
+        rank_zero_only(print_config)(OmegaConf.create(values), launch_dir / "config_tree.log")
     pl.seed_everything(cfg.seed, workers=True)
 
     datamodule = hydra.utils.instantiate(cfg.data, degradation=cfg.degradation)
@@ -125,7 +136,7 @@ def _train(cfg: DictConfig) -> dict[str, Any]:
     check_launch(trainer)
     try:
         for logger in loggers:
-            logger.log_hyperparams(run_config)
+            logger.log_hyperparams(values)
         if module.trainable:
             trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
         best = best_checkpoint(callbacks)
@@ -179,6 +190,9 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
                 f"{model - baseline:+.{digits}f}",
             )
     console.print(table)
-    console.print(f"best checkpoint: {report['best_checkpoint'] or '(none: nothing to train)'}")
-    console.print(f"W&B run:         {report['wandb_run_dir'] or '(no W&B logger)'}")
-    console.print(f"run directory:   {report['output_dir']}")
+    print_lines(
+        console,
+        f"best checkpoint: {report['best_checkpoint'] or '(none: nothing to train)'}",
+        f"W&B run:         {report['wandb_run_dir'] or '(no W&B logger)'}",
+        f"run directory:   {report['output_dir']}",
+    )

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from srmri.data.records import NONZERO, DataError, VolumeRecord
 from srmri.data.splits import split_records
+from srmri.io.errors import MissingFileError
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 
@@ -72,7 +73,7 @@ class NiftiFolderSource:
         """One record per matched volume, sorted by subject and contrast.
 
         Raises:
-            FileNotFoundError: ``root`` or a templated mask file does not exist.
+            MissingFileError: ``root`` or a templated mask file does not exist.
             DataError: empty folder, a pattern that matches nothing, a non-NIfTI match, a file name
                 that does not match ``name_regex``, or two files for one subject and contrast.
         """
@@ -97,7 +98,7 @@ class NiftiFolderSource:
                 )
             mask = masks[path]
             if isinstance(mask, Path) and not mask.is_file():
-                raise FileNotFoundError(
+                raise MissingFileError(
                     f"{mask}: brain mask of {path} not found (mask template {self.mask!r})"
                 )
             records[key] = VolumeRecord(key[0], key[1], path, mask)
@@ -116,7 +117,7 @@ class NiftiFolderSource:
 
     def _matched_files(self) -> list[Path]:
         if not self.root.is_dir():
-            raise FileNotFoundError(f"{self.root}: data folder not found (data.source.root)")
+            raise MissingFileError(f"{self.root}: data folder not found (data.source.root)")
         if not any(self.root.iterdir()):
             raise DataError(f"{self.root}: folder is empty; expected NIfTI volumes")
         files: set[Path] = set()

@@ -20,6 +20,7 @@ from monai.apps import DecathlonDataset
 
 from srmri.data.records import NONZERO, DataError, VolumeRecord
 from srmri.data.splits import split_records
+from srmri.io.errors import MissingFileError
 
 TASK = "Task01_BrainTumour"
 MISSING_SHOWN = 5
@@ -83,12 +84,12 @@ class MsdBrainSource:
         """One record per training case and chosen contrast, sorted by subject and contrast.
 
         Raises:
-            FileNotFoundError: ``dataset.json`` or listed image files are missing (says how to get them).
+            MissingFileError: ``dataset.json`` or listed image files are missing (says how to get them).
             DataError: a requested contrast is not in ``dataset.json``.
         """
         manifest = self.task_dir / "dataset.json"
         if not manifest.is_file():
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"MSD brain tumour data not found: {manifest} is missing. Set "
                 f"data.source.download=true (needs network) or extract {TASK}.tar from "
                 f"http://medicaldecathlon.com into {self.root}"
@@ -116,7 +117,7 @@ class MsdBrainSource:
         missing = [path for path in images if not path.is_file()]
         if missing:
             shown = ", ".join(str(path) for path in missing[:MISSING_SHOWN])
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"{len(missing)} of {len(images)} images listed in {manifest} are missing "
                 f"(first: {shown}); extract {TASK}.tar again into {self.root}"
             )

@@ -5,16 +5,19 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from benchmarks.common import random_patches
 from srmri.degradation import Degradation
 from tests import reference
-from tests.unit.lightning.test_module import SCALE, smooth_images, tiny_module, trainer
+from tests.helpers import SCALE
+from tests.helpers import trainable_module as tiny_module
+from tests.unit.lightning.test_module import trainer
 
 
 class WithBlankSlice(Dataset):
     """Slice 0 is all zeros: bicubic reproduces it exactly (PSNR +inf), the network does not."""
 
     def __init__(self) -> None:
-        self.hr = torch.cat([torch.zeros(1, 1, 32, 32), smooth_images(3, 32, seed=3)])
+        self.hr = torch.cat([torch.zeros(1, 1, 32, 32), random_patches(3, 32, seed=3, smooth=True)])
 
     def __len__(self) -> int:
         return len(self.hr)

@@ -75,7 +75,14 @@ def test_task_super_resolves_a_folder(scans, tmp_path, make_checkpoint):
     checkpoint, tiny_module = make_checkpoint(), helpers.tiny_module().eval()
     out = tmp_path / "out"
     out.mkdir()
-    cfg = config(ckpt_path=checkpoint, input=scans, output=out, progress=False, batch_size=2)
+    cfg = config(
+        ckpt_path=checkpoint,
+        input=scans,
+        output=out,
+        progress=False,
+        batch_size=2,
+        **{"paths.output_dir": tmp_path / "run"},
+    )
     assert options_from_config(cfg) == PredictOptions(progress=False, batch_size=2)
     outputs = predict(cfg)
     assert [p.name for p in outputs] == ["a.nii", "b.nii.gz", "c.nii.gz"]
