@@ -31,7 +31,9 @@ from srmri.evaluation.statistics import summarise
 from srmri.evaluation.study import Outcome, run_study
 from srmri.io.plain_values import plain
 from srmri.tasks.config_tree import print_config
-from srmri.tasks.train import close_loggers, instantiate_group
+from srmri.tasks.dashboard import evaluation_loggers
+from srmri.tasks.redaction import redact
+from srmri.tasks.train import close_loggers
 
 log = logging.getLogger(__name__)
 SETTINGS_KEYS = (
@@ -87,12 +89,14 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     pictures = make_figures(table, outcome, comparison, settings, summary["slices_vs_bicubic"])
     summary["setup"] = setup_record(comparison, settings, outcome, time.perf_counter() - start)
     markdown = report_markdown(summary, list(pictures))
-    loggers = instantiate_group(cfg.get("logger"))
+    loggers, links = evaluation_loggers(cfg.get("logger"), settings.checkpoints)
+    run_config = {**redact(plain({k: cfg[k] for k in cfg if k != "hydra"})), **links}
     try:
         written = write_report(
             settings.output_dir, outcome.scores, summary, pictures, markdown, settings.overwrite
         )
-        log_results(loggers, outcome.scores, summary, [p for p in written if p.suffix == ".png"])
+        pngs = [p for p in written if p.suffix == ".png"]
+        log_results(loggers, outcome.scores, summary, pngs, run_config)
     finally:
         close_loggers(loggers)
     print_summary(summary, settings.output_dir)

@@ -30,6 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from srmri.io.atomic import write_text_atomic
+from srmri.tasks.dashboard import log_sweep_table
 
 JOB_STATUS = "job_status.json"
 METRICS = "metrics.json"
@@ -212,6 +213,7 @@ class SweepSummary(Callback):
         if not sweep_dir.is_dir():
             return
         rows = write_summary(sweep_dir, self.metric, self.mode)
+        log_sweep_table(config, sweep_dir, rows, self.metric, self.mode)
         console = Console()
         console.print(summary_table(rows, self.metric, self.mode))
         console.print(f"sweep summary:   {sweep_dir / SUMMARY}.csv (and .json)")
