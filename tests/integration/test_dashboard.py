@@ -47,7 +47,7 @@ class Trained:
         self.run_dir = run_dir
         self.report = json.loads((run_dir / "metrics.json").read_text())
         self.wandb_dir = Path(self.report["wandb_run_dir"])
-        self.wandb = read_run(self.wandb_dir)
+        self.wandb = read_run(self.wandb_dir, wait_s=30)
         self.panel_rows = [row for row in self.wandb.history if "val/images/filenames" in row]
 
 
@@ -123,8 +123,6 @@ def validation_slices(trained: Trained):
 @pytest.mark.slow
 def test_panels_in_wandb_and_tensorboard_are_the_strips_computed_here(trained):
     datamodule, steps = validation_slices(trained)
-    # One panel set per epoch, the same slices each time.
-    assert len(steps) == EPOCHS and all(step == steps[0] for step in steps)
     volume = datamodule.volumes("val")[0]
     module = SRModule.load_from_checkpoint(
         trained.run_dir / "checkpoints" / "last.ckpt", map_location="cpu"
@@ -138,6 +136,8 @@ def test_panels_in_wandb_and_tensorboard_are_the_strips_computed_here(trained):
     files = [trained.wandb_dir / "files" / name for name in last["val/images/filenames"]]
     for strip, path in zip(expected.values(), files, strict=True):
         assert_same_picture(decode(path), strip, f"W&B {path.name}")
+    # One panel set per training epoch (none for the final validation), the same slices each time.
+    assert len(steps) == EPOCHS and all(step == steps[0] for step in steps)
 
     # Every event file of the logger's version folder (Lightning may start more than one).
     (folder,) = {p.parent for p in (trained.run_dir / "tensorboard").rglob("events.out.tfevents.*")}
@@ -219,16 +219,22 @@ def test_evaluate_logs_its_table_figures_and_summary_grouped_with_the_training_r
         "figures.slices=[20]",
     )
     (folder,) = (tmp_path / "run" / "wandb").glob("offline-run-*")
-    run = read_run(folder)
-    assert (run.project, run.group, run.job_type) == ("srmri", trained.wandb.group, "evaluation")
-    assert run.config["train_run_id"] == trained.wandb.run_id
-    (link,) = run.config["train_runs"].values()
-    assert link["id"] == trained.wandb.run_id and link["checkpoint"] == checkpoint
+    run = read_run(folder, wait_s=30)
 
     out = tmp_path / "out"
+    (row,) = [r for r in run.history if "evaluation/metrics/path" in r or "evaluation/metrics" in r]
+    figures = sorted((out / "figures").glob("*.png"))
+    assert figures
+    for figure in figures:
+        key = f"evaluation/{figure.stem}"
+        path = row.get(f"{key}/path") or row[key]["path"]
+        logged, written = decode(folder / "files" / path, False), decode(figure, False)
+        assert logged.shape == written.shape, figure.name
+        assert int(np.abs(logged.astype(int) - written.astype(int)).max()) <= 1, figure.name
+        assert np.unique(logged).size > 2, figure.name
+
     with (out / "metrics.csv").open() as handle:
         rows = list(csv.reader(handle))
-    (row,) = [r for r in run.history if "evaluation/metrics/path" in r or "evaluation/metrics" in r]
     table_path = row.get("evaluation/metrics/path") or row["evaluation/metrics"]["path"]
     table = json.loads((folder / "files" / table_path).read_text())
     assert table["columns"] == rows[0]
@@ -240,16 +246,6 @@ def test_evaluate_logs_its_table_figures_and_summary_grouped_with_the_training_r
             else:
                 assert str(value) == text
 
-    figures = sorted((out / "figures").glob("*.png"))
-    assert figures
-    for figure in figures:
-        key = f"evaluation/{figure.stem}"
-        path = row.get(f"{key}/path") or row[key]["path"]
-        logged, written = decode(folder / "files" / path, False), decode(figure, False)
-        assert logged.shape == written.shape, figure.name
-        assert int(np.abs(logged.astype(int) - written.astype(int)).max()) <= 1, figure.name
-        assert np.unique(logged).size > 2, figure.name
-
     model = next(iter(summary["gains_over_bicubic"]))
     gain = summary["gains_over_bicubic"][model]["axial"]["brain"]["psnr"]
     where = f"{model}/axial/brain"
@@ -258,3 +254,9 @@ def test_evaluate_logs_its_table_figures_and_summary_grouped_with_the_training_r
     assert run.summary[f"evaluation/psnr_gain_ci95_high/{where}"] == pytest.approx(gain["ci95"][1])
     means = summary["scores"]["bicubic"]["axial"]["image"]
     assert run.summary["evaluation/psnr/bicubic/axial/image"] == pytest.approx(means["psnr"])
+
+    # Grouped with the training run it scores, whose id is in its config.
+    assert (run.project, run.group, run.job_type) == ("srmri", trained.wandb.group, "evaluation")
+    assert run.config["train_run_id"] == trained.wandb.run_id
+    (link,) = run.config["train_runs"].values()
+    assert link["id"] == trained.wandb.run_id and link["checkpoint"] == checkpoint
