@@ -90,7 +90,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     summary["setup"] = setup_record(comparison, settings, outcome, time.perf_counter() - start)
     markdown = report_markdown(summary, list(pictures))
     loggers, links = evaluation_loggers(cfg.get("logger"), settings.checkpoints)
-    run_config = {**redact(plain({k: cfg[k] for k in cfg if k != "hydra"})), **links}
+    # The evaluation's settings and the training runs it scores, for the W&B run config.
+    run_config = (
+        {**redact(plain({k: cfg[k] for k in cfg if k != "hydra"})), **links} if loggers else {}
+    )
     try:
         written = write_report(
             settings.output_dir, outcome.scores, summary, pictures, markdown, settings.overwrite
