@@ -65,13 +65,14 @@ def main(run_dir: Path, output: Path) -> None:
         axes.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
         axes.set_title(f"val/images ({when} panel): {record['val/images/captions'][0]}", fontsize=8)
         axes.axis("off")
-    summary = run.summary
-    figure.suptitle(
-        f"W&B run {run.run_id} (group {run.group}), offline files; summary: best/val/psnr "
-        f"{summary['best/val/psnr']:.2f} dB (bicubic {summary['best/val/psnr_bicubic']:.2f}), "
-        f"best/checkpoint {Path(summary['best/checkpoint']).name}",
-        fontsize=9,
-    )
+    summary, title = run.summary, f"W&B run {run.run_id} (group {run.group}), offline files"
+    if "best/val/psnr" in summary:  # written when the run has finished
+        title += (
+            f"; summary: best/val/psnr {summary['best/val/psnr']:.2f} dB (bicubic "
+            f"{summary['best/val/psnr_bicubic']:.2f}), best/checkpoint "
+            f"{Path(summary['best/checkpoint']).name}"
+        )
+    figure.suptitle(title, fontsize=9)
     figure.savefig(output, dpi=90)
     print(f"wrote {output}")
 
