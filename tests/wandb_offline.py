@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,22 @@ class OfflineRun:
     exit_code: int | None = None
 
 
-def read_run(run_dir: Path) -> OfflineRun:
-    """Parse ``<run dir>/run-*.wandb`` of an offline run folder (``wandb/offline-run-*``)."""
+def read_run(run_dir: Path, wait_s: float = 0.0) -> OfflineRun:
+    """Parse ``<run dir>/run-*.wandb`` of an offline run folder (``wandb/offline-run-*``).
+
+    W&B's service may still be writing the file when ``finish()`` has returned in this process:
+    with ``wait_s``, the file is read again (for up to that many seconds) until its exit record is
+    there.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        run = _parse(run_dir)
+        if run.exit_code is not None or time.monotonic() >= deadline:
+            return run
+        time.sleep(0.2)
+
+
+def _parse(run_dir: Path) -> OfflineRun:
     (path,) = run_dir.glob("run-*.wandb")
     run = OfflineRun()
     for record in records(path):

@@ -225,9 +225,16 @@ log = logging.getLogger(__name__)
 
 
 def log_results(
-    loggers: Sequence[Logger], scores: Scores, summary: Mapping[str, Any], figures: Sequence[Path]
+    loggers: Sequence[Logger],
+    scores: Scores,
+    summary: Mapping[str, Any],
+    figures: Sequence[Path],
+    config: Mapping[str, Any] | None = None,
 ) -> None:
-    """Send the table, the figures and the headline means to every W&B logger."""
+    """Send the evaluation to every W&B logger: ``config`` (the evaluation's settings and the
+    training runs it scores) in the run config, the ``metrics.csv`` rows as the table
+    ``evaluation/metrics``, every figure as ``evaluation/<file stem>`` (the PNG written to
+    ``figures/``, as it is) and :func:`headline` in the run summary."""
     for logger in loggers:
         if not isinstance(logger, WandbLogger):
             log.warning("%s: evaluation results go to output_dir only", type(logger).__name__)
@@ -235,25 +242,39 @@ def log_results(
         import wandb
 
         run = logger.experiment
+        if config:
+            run.config.update(dict(config), allow_val_change=True)
         table = wandb.Table(columns=list(COLUMNS), data=[list(row) for row in scores.rows()])
         images = {f"evaluation/{path.stem}": wandb.Image(str(path)) for path in figures}
         run.log({"evaluation/metrics": table, **images})
         run.summary.update(headline(summary))
 
 
-def headline(summary: Mapping[str, Any]) -> dict[str, float]:
-    """Flat ``evaluation/<metric>/<method>/<view>/<region>`` means and gains."""
-    values: dict[str, float] = {}
+def headline(summary: Mapping[str, Any]) -> dict[str, float | int]:
+    """Flat summary keys: ``evaluation/<metric>/<method>/<view>/<region>`` means and
+    ``evaluation/n/...`` slice counts; per model ``evaluation/<metric>_gain/<model>/<view>/<region>``
+    (mean gain over bicubic) with ``..._ci95_low`` / ``..._ci95_high`` (its 95% interval) and
+    ``evaluation/<metric>_wins/...`` / ``_losses`` / ``_ties`` over slices."""
+    values: dict[str, float | int] = {}
     for method, views in summary["scores"].items():
         for view, regions in views.items():
             for region, cell in regions.items():
+                where = f"{method}/{view}/{region}"
                 for metric in ("psnr", "ssim"):
                     if cell[metric] is not None:
-                        values[f"evaluation/{metric}/{method}/{view}/{region}"] = cell[metric]
+                        values[f"evaluation/{metric}/{where}"] = cell[metric]
+                values[f"evaluation/n/{where}"] = cell["n"]
     for model, views in summary["gains_over_bicubic"].items():
         for view, regions in views.items():
             for region, metrics in regions.items():
+                where = f"{model}/{view}/{region}"
                 for metric, gain in metrics.items():
                     if gain["mean"] is not None:
-                        values[f"evaluation/{metric}_gain/{model}/{view}/{region}"] = gain["mean"]
+                        values[f"evaluation/{metric}_gain/{where}"] = gain["mean"]
+                    if gain["ci95"]:
+                        low, high = gain["ci95"]
+                        values[f"evaluation/{metric}_gain_ci95_low/{where}"] = low
+                        values[f"evaluation/{metric}_gain_ci95_high/{where}"] = high
+                    for count in ("wins", "losses", "ties"):
+                        values[f"evaluation/{metric}_{count}/{where}"] = gain[count]
     return values

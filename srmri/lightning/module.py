@@ -26,7 +26,6 @@ from srmri.io.legacy import upgrade_targets
 from srmri.io.plain_values import plain
 from srmri.lightning.ema import EMA
 from srmri.lightning.losses import SRLoss
-from srmri.lightning.panels import log_panels
 from srmri.metrics import psnr, ssim
 from srmri.models import build_network, upsample
 
@@ -48,7 +47,8 @@ class SRModule(pl.LightningModule):
         ema: ``{enabled, decay}``; when enabled, validation, test, prediction and the saved
             inference weights use the EMA of the weights.
         metrics: ``{border, data_range}``: pixels cropped before scoring and the fixed data range.
-        images: ``{every_n_epochs, n_slices}``: validation panels sent to the logger.
+        images: ``{every_n_epochs, n_slices}``: validation panels (drawn by the callback
+            :class:`srmri.callbacks.panels.ValidationPanels`, whose config reads them).
         channels_last: run the network in channels-last memory format.
         compile: wrap the forward pass in ``torch.compile`` (checkpoints stay uncompiled).
         name: the method's name in reports (e.g. ``wdsr_a``).
@@ -253,16 +253,8 @@ class SRModule(pl.LightningModule):
         return values
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        # Panels of fixed slices are drawn by srmri.callbacks.panels.ValidationPanels.
         self._evaluation_step(batch, self.val_scores)
-        every = int(self.hparams.images.get("every_n_epochs", 0))
-        if (
-            batch_idx == 0
-            and every
-            and self.current_epoch % every == 0
-            and not self.trainer.sanity_checking
-        ):
-            n = int(self.hparams.images.get("n_slices", 4))
-            log_panels(self.loggers, "val/images", batch, n, self.global_step)
 
     def on_validation_epoch_end(self) -> None:
         values = self._log_scores("val", self.val_scores)

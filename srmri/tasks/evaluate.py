@@ -33,8 +33,9 @@ from srmri.evaluation.study import Outcome, run_study
 from srmri.io.plain_values import plain
 from srmri.tasks.cli import print_lines
 from srmri.tasks.config_check import COMMON_KEYS, check_config
-from srmri.tasks.config_tree import save_config_tree
-from srmri.tasks.train import close_loggers, instantiate_group
+from srmri.tasks.config_tree import run_config, save_config_tree
+from srmri.tasks.dashboard import evaluation_loggers
+from srmri.tasks.train import close_loggers
 
 log = logging.getLogger(__name__)
 # The top-level keys of conf/evaluate.yaml: the settings, the groups and the overrides.
@@ -85,12 +86,15 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     pictures = make_figures(table, outcome, comparison, settings, summary["slices_vs_bicubic"])
     summary["setup"] = setup_record(comparison, settings, outcome, time.perf_counter() - start)
     markdown = report_markdown(summary, list(pictures))
-    loggers = instantiate_group(cfg.get("logger"))
+    loggers, links = evaluation_loggers(cfg.get("logger"), settings.checkpoints)
+    # The evaluation's settings and the training runs it scores, for the W&B run config.
+    logged_config = {**run_config(cfg), **links} if loggers else {}
     try:
         written = write_report(
             settings.output_dir, outcome.scores, summary, pictures, markdown, settings.overwrite
         )
-        log_results(loggers, outcome.scores, summary, [p for p in written if p.suffix == ".png"])
+        pngs = [p for p in written if p.suffix == ".png"]
+        log_results(loggers, outcome.scores, summary, pngs, logged_config)
     finally:
         close_loggers(loggers)
     print_summary(summary, settings.output_dir)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,6 +32,9 @@ from rich.table import Table
 
 from srmri.io.atomic import write_text_atomic
 from srmri.tasks.cli import print_lines
+from srmri.tasks.dashboard import log_sweep_table
+
+log = logging.getLogger(__name__)
 
 JOB_STATUS = "job_status.json"
 METRICS = "metrics.json"
@@ -213,6 +217,10 @@ class SweepSummary(Callback):
         if not sweep_dir.is_dir():
             return
         rows = write_summary(sweep_dir, self.metric, self.mode)
+        try:
+            log_sweep_table(config, sweep_dir, rows, self.metric, self.mode)
+        except Exception as error:  # the files above hold the summary; the W&B copy is extra
+            log.warning("sweep summary: not logged to W&B (%s: %s)", type(error).__name__, error)
         console = Console()
         console.print(summary_table(rows, self.metric, self.mode))
         print_lines(console, f"sweep summary:   {sweep_dir / SUMMARY}.csv (and .json)")

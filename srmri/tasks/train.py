@@ -27,6 +27,7 @@ from srmri.lightning.module import SRModule
 from srmri.tasks.cli import print_lines
 from srmri.tasks.config_check import COMMON_KEYS, GROUPS, check_config, check_launch
 from srmri.tasks.config_tree import print_config, run_config
+from srmri.tasks.dashboard import log_best_summary, log_sweep_values, wandb_settings
 from srmri.tasks.loggers import wandb_logger
 from srmri.tasks.redaction import redact
 from srmri.tasks.resume import ResumePoint, apply_resume, wandb_run_id
@@ -62,12 +63,11 @@ def instantiate_loggers(group: DictConfig | None, resumed: ResumePoint | None) -
         if not node or "_target_" not in node:
             continue
         target = hydra.utils.get_object(node._target_)
-        resume = (
-            {"id": run_id, "resume": "allow"}
-            if run_id and target in (wandb_logger, WandbLogger)
-            else {}
-        )
-        loggers.append(hydra.utils.instantiate(node, **resume))
+        is_wandb = target in (wandb_logger, WandbLogger)
+        resume = {"id": run_id, "resume": "allow"} if run_id and is_wandb else {}
+        # Inside a multirun, the sweep's own W&B group (srmri.tasks.dashboard).
+        sweep = wandb_settings(node) if is_wandb else {}
+        loggers.append(hydra.utils.instantiate(node, **resume, **sweep))
     return loggers
 
 
@@ -137,6 +137,7 @@ def _train(cfg: DictConfig) -> dict[str, Any]:
     try:
         for logger in loggers:
             logger.log_hyperparams(values)
+        log_sweep_values(loggers)
         if module.trainable:
             trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
         best = best_checkpoint(callbacks)
@@ -153,6 +154,7 @@ def _train(cfg: DictConfig) -> dict[str, Any]:
         }
         if trainer.is_global_zero:
             write_json(output_dir / "metrics.json", redact(report))
+            log_best_summary(loggers, redact(report))
             print_report(report)
         return report
     except BaseException:

@@ -33,12 +33,14 @@ def test_multirun_one_folder_and_one_wandb_run_per_job_also_after_a_failure(tmp_
         ok = num == 1
         (offline,) = (run_dir / "wandb").glob("offline-run-*")
         run = runs[num] = read_run(offline)
+        # One W&B group per sweep; the job's overrides as flat config keys.
         assert (run.project, run.group, run.tags, run.job_type) == (
             "srmri",
-            "demo",
+            f"demo-{sweep.name}",
             ["demo"],
             "train",
         )
+        assert run.config["sweep/model.optimizer.lr"] == (0.001 if ok else -1)
         assert run.config["model"]["name"] == "wdsr_a"
         assert run.exit_code == (0 if ok else 1)  # closed, and marked failed when it failed
         assert (run_dir / ".hydra" / "config.yaml").is_file()
