@@ -16,7 +16,12 @@ given a generator, and declaring its LR grid (:meth:`~BaseDegradation.lr_shape`,
   baseline.
 """
 
-from srmri.degradation.base import BaseDegradation, build_degradation, target_of
+from srmri.degradation.base import (
+    BaseDegradation,
+    build_degradation,
+    describe_factors,
+    target_of,
+)
 from srmri.degradation.image import (
     PRESETS,
     SCALES,
@@ -46,6 +51,7 @@ __all__ = [
     "build_degradation",
     "crop_to_scale",
     "degrade",
+    "describe_factors",
     "gaussian_blur",
     "gaussian_kernel",
     "target_of",

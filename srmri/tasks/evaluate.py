@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +163,7 @@ def setup_record(
         )
     return {
         "scale": comparison.scale,
-        "degradation": asdict(comparison.degradation),
+        "degradation": comparison.degradation.config(),
         "normalisation": comparison.normalisation,
         "sources": comparison.sources,
         "notes": comparison.notes,

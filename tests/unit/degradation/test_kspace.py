@@ -128,8 +128,8 @@ def test_zero_fill_is_periodic_sinc_interpolation_with_split_nyquist(h, w, scale
         spectrum = np.fft.fft2(image) / image.size
         hr_y = (np.arange(h * scale) + 0.5) / scale - 0.5  # LR coordinates of the HR pixels
         hr_x = (np.arange(w * scale) + 0.5) / scale - 0.5
-        along_y = _interpolant_rows(h, hr_y)
-        along_x = _interpolant_rows(w, hr_x)
+        along_y = interpolant_rows(h, hr_y)
+        along_x = interpolant_rows(w, hr_x)
         expected = np.real(along_y @ spectrum @ along_x.T)
         np.testing.assert_allclose(up[b, 0].numpy(), expected, atol=1e-12)
         # It interpolates: back at the LR sample centres it returns the LR.
@@ -142,7 +142,7 @@ def test_zero_fill_is_periodic_sinc_interpolation_with_split_nyquist(h, w, scale
             )
 
 
-def _interpolant_rows(m: int, u: np.ndarray) -> np.ndarray:
+def interpolant_rows(m: int, u: np.ndarray) -> np.ndarray:
     """(len(u), m): exp(2 pi i k u / m) per FFT bin k, the Nyquist bin as cos(pi u) (halves at +-m/2)."""
     k = np.fft.fftfreq(m) * m
     rows = np.exp(2j * np.pi * np.outer(u, k) / m)
