@@ -85,6 +85,12 @@ class BaseDegradation(ABC):
         degradation's sampling model, scored next to bicubic by ``evaluate.py``."""
         return ()
 
+    @property
+    def global_support(self) -> bool:
+        """True when every LR pixel depends on every HR pixel (k-space truncation): no part of a
+        rotated slice is out of the fill's reach, so ``evaluate.py`` scores angle 0 only."""
+        return False
+
     def noiseless(self) -> BaseDegradation:
         """The same degradation without its noise (for the reach of a pipeline, see evaluation)."""
         names = {f.name for f in fields(self)} if is_dataclass(self) else set()

@@ -83,6 +83,10 @@ class KSpace(BaseDegradation):
     def baselines(self) -> tuple[str, ...]:
         return ("zero_fill",)
 
+    @property
+    def global_support(self) -> bool:
+        return True
+
     def __call__(self, hr: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """The LR magnitude image ``(B, C, H/s, W/s)`` of ``hr`` ``(B, C, H, W)``."""
         check_batch(hr, "kspace")

@@ -48,10 +48,13 @@ def test_evaluate_scores_zero_fill_on_the_same_pixels(tmp_path, mni_cache, mni_v
     from srmri.data import slice_of
 
     summary = run(
-        tmp_path, mni_cache, "model=bicubic", "degradation=kspace", "angles=[0]", "slices=[20]"
+        tmp_path, mni_cache, "model=bicubic", "degradation=kspace", "angles=[0,18]", "slices=[20]"
     )
     assert summary["methods"] == ["bicubic", "zero_fill"]
+    # k-space truncation reaches every pixel: a turned slice cannot be scored, so angle 0 only.
+    assert any("reduced to [0]" in note for note in summary["setup"]["notes"])
     rows = read_csv(tmp_path / "out" / "metrics.csv")
+    assert {r["angle"] for r in rows} == {"0"}
     row = next(r for r in rows if r["method"] == "zero_fill" and r["region"] == "image")
     # The test's own NumPy computation: the slice cropped to x2, its k-space LR (float32, as the
     # study runs), zero-filled by the DFT interpolant, scored over the whole slice at angle 0.
