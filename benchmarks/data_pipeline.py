@@ -15,6 +15,7 @@ as ``train.py`` builds them) into the ``data_pipeline_degradations`` section.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -98,6 +99,14 @@ def main(argv: list[str] | None = None) -> dict[tuple[int, int], float]:
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 64, 128])
     parser.add_argument(
+        "--setting",
+        type=int,
+        nargs=2,
+        metavar=("WORKERS", "BATCH"),
+        help="skip the sweep (its section is left as it is) and measure the degradations at this "
+        "setting",
+    )
+    parser.add_argument(
         "--degradations",
         nargs="*",
         help="conf/degradation options, each with optional overrides in one quoted string, "
@@ -111,24 +120,30 @@ def main(argv: list[str] | None = None) -> dict[tuple[int, int], float]:
     if args.smoke:
         settings = [(0, 64), (1, 64)]
     results = {}
+    if args.setting:
+        settings = []
     for workers, batch_size in settings:
         rate = measure(source, workers, batch_size, warmup, args.seconds, batches)
         results[workers, batch_size] = rate
         print(f"workers={workers} batch={batch_size}: {rate:,.0f} pairs/s", flush=True)
-    best = max(results, key=results.get)
-    print(
-        f"best: {results[best]:,.0f} pairs/s (workers={best[0]}, batch={best[1]}); target {TARGET:,}"
-    )
-    if not args.smoke:
-        _write(results, best)
+    if args.setting:
+        best = tuple(args.setting)
+    else:
+        best = max(results, key=results.get)
+        print(
+            f"best: {results[best]:,.0f} pairs/s (workers={best[0]}, batch={best[1]}); "
+            f"target {TARGET:,}"
+        )
+        if not args.smoke:
+            _write(results, best)
     if args.degradations is None:
         args.degradations = [] if args.smoke else list(DEGRADATIONS)
-    rates = {}
+    rates, load_start = {}, os.getloadavg()[0]
     for entry in args.degradations:
         rates[entry] = measure(source, *best, warmup, args.seconds, batches, degradation_of(entry))
         print(f"degradation={entry}: {rates[entry]:,.0f} pairs/s", flush=True)
     if rates and not args.smoke:
-        _write_degradations(rates, best)
+        _write_degradations(rates, best, (load_start, os.getloadavg()[0]))
     return results
 
 
@@ -147,7 +162,9 @@ def degradation_of(entry: str) -> BaseDegradation:
     return build_degradation(OmegaConf.to_container(cfg.degradation, resolve=True))
 
 
-def _write_degradations(rates: dict[str, float], setting: tuple[int, int]) -> None:
+def _write_degradations(
+    rates: dict[str, float], setting: tuple[int, int], load: tuple[float, float]
+) -> None:
     rows = [
         [f"`{entry}`", degradation_of(entry).describe(), f"{rate:,.0f}"]
         for entry, rate in rates.items()
@@ -155,14 +172,18 @@ def _write_degradations(rates: dict[str, float], setting: tuple[int, int]) -> No
     worst = min(rates, key=rates.get)
     verdict = "meets" if rates[worst] >= TARGET else "misses"
     body = (
-        f"{machine_line()}\n\n"
-        f"As above, at the best setting (workers={setting[0]}, batch={setting[1]}), with each "
+        f"{machine_line()} Load average (1 min) at the start: {load[0]:.1f}, at the end: "
+        f"{load[1]:.1f}, on {os.cpu_count()} cores (shared with other jobs while measured).\n\n"
+        f"As above, at the setting (workers={setting[0]}, batch={setting[1]}), with each "
         f"degradation (`degradation=<option> <overrides>` of `train.py`, x{SCALE}, 96 x 96 HR "
         "patches; the slice profile is x2 along H only).\n\n"
         + markdown_table(["degradation", "built as", "pairs/s"], rows)
         + f"\n\nSlowest: `{worst}` at **{rates[worst]:,.0f} pairs/s**, which {verdict} the target "
-        f"of {TARGET:,} pairs/s for every degradation.\n\n"
-        "Rerun: `python benchmarks/data_pipeline.py`."
+        f"of {TARGET:,} pairs/s for every degradation. The `seed` row repeats the sweep's "
+        "configuration (section above): the ratio of the two shows how much the machine's load "
+        "slowed this run.\n\n"
+        f"Rerun: `python benchmarks/data_pipeline.py --setting {setting[0]} {setting[1]}` (or "
+        "without `--setting`: after the sweep, at its best setting)."
     )
     update_section(
         "data_pipeline_degradations", "Data pipeline: pairs per second for each degradation", body
