@@ -84,6 +84,11 @@ class SliceProfile(BaseDegradation):
     def baselines(self) -> tuple[str, ...]:
         return ("bspline",)
 
+    def lr_size(self, hr_size: int, axis: int | None = None) -> int:
+        """LR samples along ``axis`` (default: the degraded one): ``floor(hr_size / spacing)``
+        there, ``hr_size`` along the other axis."""
+        return super().lr_size(hr_size, self.axis if axis is None else axis)
+
     def lr_positions(self, hr_size: int, axis: int | None = None) -> Tensor:
         """HR coordinates ``(n_lr,)`` of the LR sample centres along ``axis`` (default: the
         degraded one): ``(j + 0.5) * spacing - 0.5``."""

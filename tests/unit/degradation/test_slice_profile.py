@@ -94,6 +94,9 @@ def test_declared_grid(spacing, n_hr, expected):
     assert degradation.lr_shape((n_hr, 7)) == (expected, 7)
     assert degradation.factors == (float(spacing), 1.0)
     assert SliceProfile(2.0, spacing, axis=-1).lr_shape((7, n_hr)) == (7, expected)
+    along_w = SliceProfile(2.0, spacing, axis=-1)
+    assert along_w.lr_size(n_hr) == expected and along_w.lr_size(n_hr, axis=-2) == n_hr
+    np.testing.assert_allclose(along_w.lr_positions(n_hr).numpy(), degradation.lr_positions(n_hr))
     # Pixel-centre convention: HR pixel i at i; slab j's centre (j + 0.5) * spacing from the edge.
     centres = [(j + 0.5) * spacing - 0.5 for j in range(expected)]
     np.testing.assert_allclose(degradation.lr_positions(n_hr).numpy(), centres, atol=1e-12)
