@@ -43,7 +43,8 @@ from srmri.data.sampling import EpochSampler
 from srmri.data.slicing import SliceTable, slice_table
 from srmri.data.sources import Source
 from srmri.data.volume import VIEWS, Volume, load_volume, slice_shape
-from srmri.degradation import SCALES, Degradation
+from srmri.degradation import SCALES, BaseDegradation, Degradation, build_degradation
+from srmri.io.legacy import upgrade_degradation
 from srmri.io.plain_values import plain
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class SRDataModule(pl.LightningDataModule):
         seed: seed of the training samples (a sample is a function of seed, epoch and index).
         cache_workers: threads that load volumes into the cache.
         pin_memory: pin batches in page-locked memory (faster copies to a GPU).
-        degradation: the run's degradation (a :class:`~srmri.degradation.Degradation` or its
+        degradation: the run's degradation (a :class:`~srmri.degradation.BaseDegradation` or its
             keyword arguments; default: the default one at ``scale``); a normalisation with
             ``measured_on: lr`` measures its window on the volumes it degrades.
     """
@@ -91,7 +92,7 @@ class SRDataModule(pl.LightningDataModule):
         seed: int = 0,
         cache_workers: int = 1,
         pin_memory: bool = False,
-        degradation: Degradation | Mapping | None = None,
+        degradation: BaseDegradation | Mapping | None = None,
     ) -> None:
         super().__init__()
         views = [views] if isinstance(views, str) else list(views)
@@ -269,11 +270,16 @@ def _check(ok: bool, key: str, value: object, expected: str) -> None:
         raise ValueError(f"data.{key}={value!r}: expected {expected}")
 
 
-def _degradation(degradation: Degradation | Mapping | None, scale: int) -> Degradation:
-    if isinstance(degradation, Degradation):
+def _degradation(degradation: BaseDegradation | Mapping | None, scale: int) -> BaseDegradation:
+    if isinstance(degradation, BaseDegradation):
         chosen = degradation
+    elif degradation:
+        config = plain(degradation)
+        # An untargeted (srmri 0.1.0) config may leave its scale to the data's.
+        config = config if "_target_" in config else {"scale": scale, **config}
+        chosen = build_degradation(upgrade_degradation(config))
     else:
-        chosen = Degradation(**{"scale": scale, **plain(degradation or {})})
+        chosen = Degradation(scale=scale)
     _check(chosen.scale == scale, "scale", scale, f"the degradation's scale x{chosen.scale}")
     return chosen
 

@@ -34,7 +34,6 @@ brain mask only, when the volume has one, so a large dark background does not se
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import TypeVar
 
 import numpy as np
@@ -43,7 +42,7 @@ import torch.nn.functional as F
 from scipy import ndimage
 from torch import Tensor
 
-from srmri.degradation import Degradation, crop_to_scale
+from srmri.degradation import BaseDegradation, crop_to_scale
 
 METHODS = ("percentile", "minmax")
 MEASURED_ON = ("lr", "hr")
@@ -164,7 +163,7 @@ def lr_window(
     image: Tensor,
     mask: Tensor | str | None,
     config: Mapping,
-    degradation: Degradation,
+    degradation: BaseDegradation,
     axes: Sequence[int],
 ) -> tuple[float, float]:
     """The window of ``config`` measured on the LR images of an HR volume ``(X, Y, Z)``.
@@ -186,7 +185,7 @@ def lr_window(
     # The degradation works on [0, 1] and clamps to it: the volume's own range is mapped there
     # (min-max, so nothing is cut) and the measured window mapped back.
     unit = (image.float() - low) / (high - low)
-    noiseless = replace(degradation, noise="none", noise_std=0.0)
+    noiseless = degradation.noiseless()
     scale = degradation.scale
     values, masks = [], []
     for axis in axes:

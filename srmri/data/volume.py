@@ -29,7 +29,7 @@ from torch import Tensor
 
 from srmri.data.normalisation import intensity_window, lr_window, normalisation_config, normalise
 from srmri.data.records import NONZERO, DataError, VolumeRecord
-from srmri.degradation import Degradation
+from srmri.degradation import BaseDegradation
 from srmri.io.errors import MissingFileError
 
 VIEWS = ("axial", "coronal", "sagittal")
@@ -96,7 +96,7 @@ def slice_of(image: Tensor | np.ndarray, view: str, index: int) -> Tensor | np.n
 def load_volume(
     record: VolumeRecord,
     normalisation: Mapping | None = None,
-    degradation: Degradation | None = None,
+    degradation: BaseDegradation | None = None,
     views: Sequence[str] = ("axial",),
 ) -> Volume:
     """Load, orient to RAS, check and normalise one record (MONAI dictionary transforms).

@@ -21,8 +21,8 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import MaxMetric, MeanMetric
 
-from srmri.degradation import Degradation
-from srmri.io.legacy import upgrade_targets
+from srmri.degradation import BaseDegradation, build_degradation, describe_factors
+from srmri.io.legacy import upgrade_degradation, upgrade_targets
 from srmri.io.plain_values import plain
 from srmri.lightning.ema import EMA
 from srmri.lightning.losses import SRLoss
@@ -37,7 +37,9 @@ class SRModule(pl.LightningModule):
 
     Args:
         network: config of the network, a dict with ``_target_`` (see ``conf/model/``).
-        degradation: keyword arguments of :class:`srmri.degradation.Degradation`.
+        degradation: config of the degradation, a dict with ``_target_`` (see
+            ``conf/degradation/``); one without it (srmri 0.1.0) means the image presets'
+            :class:`srmri.degradation.Degradation`.
         normalisation: the intensity normalisation the data used (kept for prediction).
         pretrained: optional ``{path, format, mode}`` of imported RGB weights.
         loss: keyword arguments of :class:`srmri.lightning.losses.SRLoss`; its SSIM takes
@@ -74,7 +76,7 @@ class SRModule(pl.LightningModule):
         self.save_hyperparameters(
             {
                 "network": upgrade_targets(plain(network)),
-                "degradation": plain(degradation),
+                "degradation": upgrade_degradation(plain(degradation)),
                 "normalisation": plain(normalisation),
                 "pretrained": plain(pretrained),
                 "loss": plain(loss or {}),
@@ -93,10 +95,12 @@ class SRModule(pl.LightningModule):
         self.network = build_network(
             self.hparams.network, self.hparams.pretrained, load_weights=False
         )
-        self.degradation = Degradation(**self.hparams.degradation)
-        if self.scale != self.degradation.scale:
+        self.degradation: BaseDegradation = build_degradation(self.hparams.degradation)
+        # The network upsamples both axes by one integer: the degradation must declare exactly that.
+        if self.degradation.factors != (float(self.scale), float(self.scale)):
             raise ValueError(
-                f"network scale x{self.scale} differs from degradation scale x{self.degradation.scale}"
+                f"network scale x{self.scale} differs from degradation scale "
+                f"{describe_factors(self.degradation.factors)}"
             )
         self.border = int(self.hparams.metrics.get("border", 0))
         self.data_range = float(self.hparams.metrics.get("data_range", 1.0))

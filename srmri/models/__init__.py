@@ -4,6 +4,7 @@ Every network maps ``lr`` ``(B, C, h, w)`` in [0, 1] to ``sr`` ``(B, C, h * scal
 and has the attributes ``scale`` and ``channels``.
 """
 
+from srmri.models.bspline import bspline_resample, bspline_to_hr
 from srmri.models.edsr import EDSR
 from srmri.models.interpolation import Interpolation, upsample
 from srmri.models.transfer import (
@@ -22,6 +23,8 @@ __all__ = [
     "GreyAsRGB",
     "Interpolation",
     "WeightImportError",
+    "bspline_resample",
+    "bspline_to_hr",
     "build_network",
     "fold_to_grey",
     "load_pretrained",

@@ -16,8 +16,9 @@ every task (``train``, ``evaluate``, ``predict``; :func:`check_config`):
   outside its choices for the few keys listed in :func:`choices` (the scale, the failure
   policies). Other range checks stay in the classes themselves, which the tasks build before they
   load any data (e.g. :class:`~srmri.inference.options.PredictOptions`,
-  :func:`~srmri.evaluation.settings.read_settings`). The ``degradation`` node has no ``_target_``
-  (the module builds it) and is checked against :class:`~srmri.degradation.Degradation`;
+  :func:`~srmri.evaluation.settings.read_settings`). The ``degradation`` node is built by the
+  module, not by Hydra, and is checked against its ``_target_`` (one without it, as written before
+  degradations had one, against :class:`~srmri.degradation.Degradation`);
 - :func:`check_launch` refuses a multirun that would start DDP ranks by re-running the command.
 """
 
@@ -88,6 +89,7 @@ def check_config(cfg: DictConfig, keys: Mapping[str, Any] | None = None) -> None
         node = cfg.get(group)
         if node is not None:
             resolved = OmegaConf.to_container(node, resolve=True)
+            # A node's own _target_ wins; one without it means the class it always built.
             _check_target(OmegaConf.create({"_target_": target, **resolved}), group)
     for key, allowed in choices().items():
         value = OmegaConf.select(cfg, key, default=None)

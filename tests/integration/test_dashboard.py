@@ -205,13 +205,13 @@ def test_training_curves_and_best_checkpoint_summary_are_in_the_wandb_run(traine
 
 @pytest.mark.slow
 def test_evaluate_logs_its_table_figures_and_summary_grouped_with_the_training_run(
-    trained, tmp_path, mni_cache, monkeypatch
+    trained, tmp_path, srmri_cache, monkeypatch
 ):
     monkeypatch.setenv("WANDB_MODE", "offline")
     checkpoint = trained.report["best_checkpoint"]
     summary = run_evaluate(
         tmp_path,
-        mni_cache,
+        srmri_cache,
         f"ckpt_path={checkpoint}",
         "angles=[0]",
         "slices=[10,20]",

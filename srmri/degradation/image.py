@@ -1,7 +1,8 @@
-"""The single definition of the low-resolution (LR) image.
+"""The image-domain presets of the study: bicubic downscales with an optional Gaussian blur.
 
-Training, evaluation, prediction tests and benchmarks all turn a high-resolution (HR) slice into its
-LR counterpart through :func:`degrade`; nothing else in srmri may build an LR image.
+Training, evaluation, prediction tests and benchmarks turn a high-resolution (HR) slice into its
+LR counterpart through the run's degradation (see :mod:`srmri.degradation`); these presets are the
+default family, selected by ``preset`` in :class:`Degradation`.
 
 Images are float tensors in the normalised range [0, 1], shaped ``(B, C, H, W)``; ``H`` and ``W``
 must be multiples of ``scale`` (use :func:`crop_to_scale`), so that LR pixel centres sit exactly on
@@ -30,13 +31,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from srmri.degradation.base import BaseDegradation
+from srmri.degradation.noise import add_noise, check_noise
+
 PRESETS = ("seed", "thesis_opencv", "bicubic")
-NOISES = ("none", "gaussian", "rician")
 SCALES = (2, 3, 4)
 
 
 @dataclass(frozen=True)
-class Degradation:
+class Degradation(BaseDegradation):
     """HR -> LR, batched, on whatever device the HR tensor lives on.
 
     Args:
@@ -66,10 +69,12 @@ class Degradation:
             )
         if self.blur_sigma <= 0:
             raise ValueError(f"degradation blur_sigma must be > 0, got {self.blur_sigma!r}")
-        if self.noise not in NOISES:
-            raise ValueError(f"degradation noise must be one of {NOISES}, got {self.noise!r}")
-        if self.noise_std < 0:
-            raise ValueError(f"degradation noise_std must be >= 0, got {self.noise_std!r}")
+        check_noise(self.noise, self.noise_std)
+
+    @property
+    def factors(self) -> tuple[float, float]:
+        """``(scale, scale)``: LR pixel ``j`` is centred at HR coordinate ``(j + 0.5) s - 0.5``."""
+        return (float(self.scale), float(self.scale))
 
     def __call__(self, hr: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Return the LR image ``(B, C, H/s, W/s)`` of an HR batch ``(B, C, H, W)``."""
@@ -134,21 +139,5 @@ def degrade(
         lr = bicubic_resize(blurred, size, antialias=False)
     else:
         lr = bicubic_resize(hr, size, antialias=True)
-    lr = _add_noise(lr, degradation, generator)
+    lr = add_noise(lr, degradation.noise, degradation.noise_std, generator)
     return lr.clamp(0.0, 1.0)
-
-
-def _add_noise(lr: Tensor, degradation: Degradation, generator: torch.Generator | None) -> Tensor:
-    if degradation.noise == "none" or degradation.noise_std == 0:
-        return lr
-    std = degradation.noise_std
-
-    def normal() -> Tensor:
-        device = generator.device if generator is not None else lr.device
-        noise = torch.randn(lr.shape, generator=generator, device=device)
-        return noise.to(device=lr.device, dtype=lr.dtype) * std
-
-    if degradation.noise == "gaussian":
-        return lr + normal()
-    # Rician: magnitude of a complex signal with Gaussian noise in both channels, as in MR images.
-    return torch.sqrt((lr + normal()) ** 2 + normal() ** 2)
