@@ -12,6 +12,7 @@ rebuilds the network, its scale, degradation and normalisation, and checkpoints 
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,16 +22,25 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import MaxMetric, MeanMetric
 
-from srmri.degradation import Degradation
+from srmri.degradation import BaseDegradation, Degradation, build_degradation
 from srmri.io.legacy import upgrade_targets
 from srmri.io.plain_values import plain
 from srmri.lightning.ema import EMA
 from srmri.lightning.losses import SRLoss
 from srmri.lightning.panels import log_panels
 from srmri.metrics import psnr, ssim
-from srmri.models import build_network, upsample
+from srmri.models import bspline_to_hr, build_network, upsample
 
 METRIC_NAMES = ("psnr", "ssim")
+
+
+def make_degradation(config: Mapping[str, Any]) -> BaseDegradation:
+    """The module's degradation: any class a ``_target_`` names (:func:`build_degradation`), or
+    the keyword arguments of the image-domain :class:`Degradation` (checkpoints before the
+    degradation family)."""
+    if "_target_" in config:
+        return build_degradation(config)
+    return Degradation(**config)
 
 
 class SRModule(pl.LightningModule):
@@ -38,7 +48,9 @@ class SRModule(pl.LightningModule):
 
     Args:
         network: config of the network, a dict with ``_target_`` (see ``conf/model/``).
-        degradation: keyword arguments of :class:`srmri.degradation.Degradation`.
+        degradation: a degradation config with ``_target_`` (``conf/degradation/``), or the
+            keyword arguments of :class:`srmri.degradation.Degradation`; its factors must be the
+            network's (``network.scale``: one number, or ``(H, W)`` factors for one-axis networks).
         normalisation: the intensity normalisation the data used (kept for prediction).
         pretrained: optional ``{path, format, mode}`` of imported RGB weights.
         loss: keyword arguments of :class:`srmri.lightning.losses.SRLoss`.
@@ -92,10 +104,14 @@ class SRModule(pl.LightningModule):
         self.network = build_network(
             self.hparams.network, self.hparams.pretrained, load_weights=False
         )
-        self.degradation = Degradation(**self.hparams.degradation)
-        if self.scale != self.degradation.scale:
+        self.degradation = make_degradation(self.hparams.degradation)
+        if not all(
+            math.isclose(n, d, rel_tol=1e-6)
+            for n, d in zip(self.factors, self.degradation.factors, strict=True)
+        ):
             raise ValueError(
-                f"network scale x{self.scale} differs from degradation scale x{self.degradation.scale}"
+                f"network factors {self.factors} (H, W) differ from the degradation's "
+                f"{tuple(self.degradation.factors)}"
             )
         self.loss = SRLoss(**self.hparams.loss)
         self.border = int(self.hparams.metrics.get("border", 0))
@@ -111,8 +127,28 @@ class SRModule(pl.LightningModule):
 
     # ------------------------------------------------------------------ network
     @property
+    def factors(self) -> tuple[float, float]:
+        """The network's upscaling factors along (H, W): ``(s, s)`` for a square network."""
+        scale = self.network.scale
+        if isinstance(scale, (tuple, list)):
+            return float(scale[0]), float(scale[1])
+        return float(scale), float(scale)
+
+    @property
     def scale(self) -> int:
-        return int(self.network.scale)
+        """The one integer scale of a square network.
+
+        Raises:
+            ValueError: the network upsamples the axes by different or non-integer factors
+                (e.g. one axis only; see :attr:`factors`).
+        """
+        fh, fw = self.factors
+        if fh != fw or fh != int(fh):
+            raise ValueError(
+                f"the {self.hparams.name} network upsamples (H, W) by {self.factors}: no single "
+                "integer scale"
+            )
+        return int(fh)
 
     @property
     def channels(self) -> int:
@@ -191,7 +227,7 @@ class SRModule(pl.LightningModule):
         """
         hr, lr = batch["hr"], batch["lr"]
         sr = self(lr)
-        baseline = upsample(lr, self.scale, "bicubic")
+        baseline = self.baseline(lr, hr.shape[-2:])
         mask = batch.get("mask")
         scores: dict[str, Tensor] = {}
         for method, prediction in (("", sr), ("_bicubic", baseline)):
@@ -203,6 +239,21 @@ class SRModule(pl.LightningModule):
                 scores[f"ssim{region}{method}"] = ssim(prediction, hr, **kwargs)
         batch["sr"], batch["bicubic"] = sr, baseline
         return scores
+
+    def baseline(self, lr: Tensor, hr_size: tuple[int, int]) -> Tensor:
+        """The interpolation baseline of ``lr`` on the HR grid of ``hr_size`` ``(H, W)``: bicubic
+        for a square integer degradation, else the cubic B-spline along each degraded axis from the
+        LR sample centres the degradation declares to the HR pixel centres."""
+        fh, fw = self.degradation.factors
+        if fh == fw and fh == int(fh):
+            return upsample(lr, int(fh), "bicubic")
+        out = lr
+        for axis, factor, size in ((-2, fh, hr_size[0]), (-1, fw, hr_size[1])):
+            if factor != 1:
+                positions = self.degradation.lr_positions(size, axis)
+                hr_positions = torch.arange(size, dtype=torch.float64)
+                out = bspline_to_hr(out, positions, hr_positions, axis)
+        return out
 
     def _evaluation_step(self, batch: dict[str, Any], trackers: nn.ModuleDict) -> None:
         for name, values in self.score_batch(batch).items():
