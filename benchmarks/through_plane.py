@@ -265,24 +265,32 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument(
         "--figure", type=Path, help="save the coronal panel of the demo's 4 mm case here"
     )
+    parser.add_argument("--save", type=Path, help="append each case's result (JSON lines) here")
+    parser.add_argument(
+        "--from-saved", type=Path, help="write RESULTS.md from results saved by --save; run nothing"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(json.loads(args.child))
         return []
+    if args.from_saved:
+        results = [json.loads(line) for line in args.from_saved.read_text().splitlines() if line]
+        _write(results, {"budget": args.budget} if args.budget else {})
+        return results
     options = dict(SMOKE_OPTIONS) if args.smoke else {}
     if args.budget:
         options["budget"] = args.budget
     jobs = []
-    if args.cases in ("all", "demo"):
-        image, mask = load_demo(args.smoke)
-        for case in DEMO_CASES[1:2] if args.smoke else DEMO_CASES:
-            jobs.append(("mni152", image, mask, case, "given"))
     if args.cases in ("all", "dev") and not args.smoke and args.dev.is_dir():
         for scan in DEV_SCANS:
             if (args.dev / f"{scan}.nii.gz").is_file():
                 image, mask, origin = load_dev(scan, args.dev)
                 jobs.append((scan, image, mask, DEV_CASE, origin))
+    if args.cases in ("all", "demo"):
+        image, mask = load_demo(args.smoke)
+        for case in DEMO_CASES[1:2] if args.smoke else DEMO_CASES:
+            jobs.append(("mni152", image, mask, case, "given"))
     with tempfile.TemporaryDirectory(prefix="srmri-through-plane-") as folder:
 
         def one(job: tuple) -> dict:
@@ -290,7 +298,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
             where = Path(folder) / f"{scan}-{DEMO_CASES.index(case) if case in DEMO_CASES else 9}"
             where.mkdir()
             figure = args.figure if scan == "mni152" and case == DEMO_CASES[1] else None
-            return {**run_case(scan, image, mask, case, where, options, figure), "mask": origin}
+            result = {**run_case(scan, image, mask, case, where, options, figure), "mask": origin}
+            if args.save:
+                with open(args.save, "a") as handle:
+                    handle.write(json.dumps(result) + "\n")
+            return result
 
         with ThreadPoolExecutor(max(1, args.jobs)) as pool:
             results = list(pool.map(one, jobs))
@@ -305,7 +317,7 @@ def _write(results: list[dict], options: dict) -> None:
     budget = options.get("budget", IsotropicOptions().budget)
     rows = [
         [
-            r["scan"],
+            r["scan"] + (" (automatic mask)" if r.get("mask") == "automatic" else ""),
             r["case"],
             f"{r['k']:g}",
             "x".join(map(str, r["thick_shape"])),

@@ -68,13 +68,15 @@ def _options(options: PredictOptions | None, overrides: dict[str, Any]) -> Predi
 
 
 @contextlib.contextmanager
-def _progress(enabled: bool, name: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar over ``total`` slices on stderr; yields ``advance(n)``."""
+def progress_bar(
+    enabled: bool, name: str, total: int, unit: str = "slices"
+) -> Iterator[Callable[[int], None]]:
+    """A progress bar over ``total`` items (``unit``) on stderr; yields ``advance(n)``."""
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("slices"),
+        TextColumn(unit),
         TimeRemainingColumn(),
         console=Console(stderr=True),
         disable=not enabled,
@@ -106,7 +108,7 @@ def _super_resolve(
     resolver = SliceResolver(module, plan.plane, options)
     encode = encoder(out.dtype, source.scaling)
     slices = source.spatial_shape[plan.plane.through]
-    with _progress(options.progress, source.name, slices * len(source.volumes)) as advance:
+    with progress_bar(options.progress, source.name, slices * len(source.volumes)) as advance:
 
         def after_batch(done: int) -> None:
             advance(done)

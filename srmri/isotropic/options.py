@@ -81,8 +81,8 @@ class IsotropicOptions:
     budget: int | str = "5min"
     n_blocks: int = 8
     n_feats: int = 32
-    learning_rate: float = 1.0e-3
-    train_batch: int = 16
+    learning_rate: float = 2.0e-3
+    train_batch: int = 8
     patch_rows: int = 64
     patch_width: int = 64
     batch_size: int = 8

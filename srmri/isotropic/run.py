@@ -14,12 +14,10 @@ trained on its first volume) or refused (``volumes_4d="error"``).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import os
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -27,13 +25,12 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 import torch
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from srmri.data import DataError, denormalise, normalise
 from srmri.inference.intensity import measure_window
 from srmri.inference.nifti import InputImage, open_input, read_volume, resampled_header
 from srmri.inference.paths import check_output, plan_outputs
+from srmri.inference.predict import progress_bar
 from srmri.inference.writer import NiftiWriter
 from srmri.io.errors import CheckpointError
 from srmri.isotropic.apply import interpolate, super_resolve
@@ -98,21 +95,6 @@ def check_module(module: SRModule, acquisition: Acquisition, name: str) -> None:
         )
 
 
-@contextlib.contextmanager
-def _progress(enabled: bool, name: str, total: int) -> Iterator[Callable[[int], None]]:
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("planes"),
-        console=Console(stderr=True),
-        disable=not enabled,
-    )
-    with bar:
-        task = bar.add_task(Path(name).name, total=total)
-        yield lambda done: bar.advance(task, done)
-
-
 def _make_isotropic(
     source: InputImage,
     acquisition: Acquisition,
@@ -148,7 +130,7 @@ def _make_isotropic(
                 report.steps = int(getattr(module, "trained_steps", 0))
             started = time.perf_counter()
             planes = sum(source.spatial_shape) - source.spatial_shape[axis]
-            with _progress(options.progress, source.name, planes) as advance:
+            with progress_bar(options.progress, source.name, planes, "planes") as advance:
                 thin = super_resolve(
                     normalised, axis, module.inference_network, options.batch_size, advance
                 )
