@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -41,7 +42,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.results import machine_line, markdown_table, update_section
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV = ROOT.parent / "shared" / "data" / "dev"
+# The development scans: $SRMRI_DEV_DIR, else ../shared/data/dev beside the checkout (or beside
+# the folder of work trees that holds it).
+DEV = Path(
+    os.environ.get("SRMRI_DEV_DIR")
+    or next(
+        (
+            path
+            for path in (ROOT.parent / "shared/data/dev", ROOT.parents[1] / "shared/data/dev")
+            if path.is_dir()
+        ),
+        ROOT.parent / "shared/data/dev",
+    )
+)
 AXIS = 2  # superior-inferior in the demo, BraTS (LPS) and mrgd (RAS) grids: axial thick slices
 TARGET_GAIN_DB = 3.0
 TARGET_SECONDS = 600.0
