@@ -4,9 +4,11 @@ Builds the default MNI152 datamodule with 96 x 96 HR patches at x2, iterates its
 DataLoader and degrades every collated batch with :class:`srmri.degradation.Degradation` (on the
 GPU when there is one, after the host-to-device copy), which is the work done before a model sees
 a batch. Reports steady-state pairs/s (warm-up batches excluded) for several worker counts and
-updates the ``data_pipeline`` section of ``benchmarks/RESULTS.md``.
+updates the ``data_pipeline`` section of ``benchmarks/RESULTS.md``. Then, at the best setting, the
+same for each degradation of ``--degradations`` (``conf/degradation`` options with overrides, built
+as ``train.py`` builds them) into the ``data_pipeline_degradations`` section.
 
-    python benchmarks/data_pipeline.py            # full run (about a minute)
+    python benchmarks/data_pipeline.py            # full run (a few minutes)
     python benchmarks/data_pipeline.py --smoke    # a few batches per setting; writes nothing
 """
 
@@ -23,11 +25,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.results import machine_line, markdown_table, update_section
 from srmri.data import Mni152Source, SRDataModule
-from srmri.degradation import Degradation
+from srmri.degradation import BaseDegradation, Degradation, build_degradation
 
 TARGET = 10_000
 SCALE = 2
 PATCH = 96
+# Each degradation as conf/degradation option plus overrides; all x2 on a 96 x 96 patch (the slice
+# profile x2 along H only, slices two pixels thick).
+DEGRADATIONS = (
+    "seed",
+    "thesis_opencv",
+    "bicubic",
+    "seed_rician",
+    "kspace",
+    "kspace degradation.window=hamming",
+    "kspace degradation.noise_std=0.02",
+    "slice_profile degradation.thickness=2 degradation.spacing=2",
+)
 
 
 def measure(
@@ -37,8 +51,10 @@ def measure(
     warmup: int,
     seconds: float,
     batches: int,
+    degradation: BaseDegradation | None = None,
 ) -> float:
-    """Steady-state pairs/s of one setting: after ``warmup`` batches, for ``seconds`` or ``batches``."""
+    """Steady-state pairs/s of one setting: after ``warmup`` batches, for ``seconds`` or ``batches``
+    (``degradation``: the ``seed`` preset at x2 unless given)."""
     dm = SRDataModule(
         source,
         scale=SCALE,
@@ -50,7 +66,7 @@ def measure(
         pin_memory=torch.cuda.is_available(),
     )
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    degradation = Degradation(SCALE)
+    degradation = degradation or Degradation(SCALE)
     loader = iter(dm.train_dataloader())
     for _ in range(warmup):
         degradation(next(loader)["hr"].to(device, non_blocking=True))
@@ -81,6 +97,12 @@ def main(argv: list[str] | None = None) -> dict[tuple[int, int], float]:
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per setting")
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 64, 128])
+    parser.add_argument(
+        "--degradations",
+        nargs="*",
+        help="conf/degradation options, each with optional overrides in one quoted string, "
+        "measured at the best setting (default: every degradation; none with --smoke)",
+    )
     args = parser.parse_args(argv)
     source = Mni152Source(args.cache_dir)
     source.prepare()
@@ -99,7 +121,52 @@ def main(argv: list[str] | None = None) -> dict[tuple[int, int], float]:
     )
     if not args.smoke:
         _write(results, best)
+    if args.degradations is None:
+        args.degradations = [] if args.smoke else list(DEGRADATIONS)
+    rates = {}
+    for entry in args.degradations:
+        rates[entry] = measure(source, *best, warmup, args.seconds, batches, degradation_of(entry))
+        print(f"degradation={entry}: {rates[entry]:,.0f} pairs/s", flush=True)
+    if rates and not args.smoke:
+        _write_degradations(rates, best)
     return results
+
+
+def degradation_of(entry: str) -> BaseDegradation:
+    """The degradation ``train.py degradation=<entry>`` would use at x2 (``entry``: an option of
+    conf/degradation, then overrides separated by spaces)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from omegaconf import OmegaConf
+
+    name, *overrides = entry.split()
+    GlobalHydra.instance().clear()
+    conf = Path(__file__).resolve().parents[1] / "conf"
+    with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
+        cfg = compose("train", overrides=[f"degradation={name}", f"data.scale={SCALE}", *overrides])
+    return build_degradation(OmegaConf.to_container(cfg.degradation, resolve=True))
+
+
+def _write_degradations(rates: dict[str, float], setting: tuple[int, int]) -> None:
+    rows = [
+        [f"`{entry}`", degradation_of(entry).describe(), f"{rate:,.0f}"]
+        for entry, rate in rates.items()
+    ]
+    worst = min(rates, key=rates.get)
+    verdict = "meets" if rates[worst] >= TARGET else "misses"
+    body = (
+        f"{machine_line()}\n\n"
+        f"As above, at the best setting (workers={setting[0]}, batch={setting[1]}), with each "
+        f"degradation (`degradation=<option> <overrides>` of `train.py`, x{SCALE}, 96 x 96 HR "
+        "patches; the slice profile is x2 along H only).\n\n"
+        + markdown_table(["degradation", "built as", "pairs/s"], rows)
+        + f"\n\nSlowest: `{worst}` at **{rates[worst]:,.0f} pairs/s**, which {verdict} the target "
+        f"of {TARGET:,} pairs/s for every degradation.\n\n"
+        "Rerun: `python benchmarks/data_pipeline.py`."
+    )
+    update_section(
+        "data_pipeline_degradations", "Data pipeline: pairs per second for each degradation", body
+    )
 
 
 def _write(results: dict[tuple[int, int], float], best: tuple[int, int]) -> None:

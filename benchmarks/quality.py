@@ -11,6 +11,8 @@ updates the ``quality`` section of ``benchmarks/RESULTS.md``.
                                                                   # 10 min of training each
     python benchmarks/quality.py --budget-minutes 2 --scales 2    # a quick check, labelled so
     python benchmarks/quality.py --smoke                          # seconds; RESULTS.md untouched
+    python benchmarks/quality.py --degradation kspace --scales 2  # trained on k-space truncation;
+                                                                  # also against zero-fill
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from omegaconf import DictConfig, OmegaConf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks import quality_baselines
 from benchmarks.quality_recipe import (
     DEFAULT_PATCH_SIZES,
     STANDARD_SCALES,
@@ -105,6 +108,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="a further Hydra override of the training config (repeatable), e.g. "
         "model.network.n_blocks=8",
     )
+    parser.add_argument(
+        "--degradation",
+        help="a conf/degradation option to train with (e.g. kspace); the figures then go to the "
+        "quality_<name> section of RESULTS.md, with the gain over every baseline evaluate.py "
+        "scores for it (bicubic and zero_fill for kspace)",
+    )
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own)")
     parser.add_argument("--cache-dir", type=Path, help="derived data cache (default: conf's)")
     parser.add_argument(
@@ -137,7 +146,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         min_lr_factor=args.min_lr_factor,
         val_every_minutes=args.val_every_minutes,
         views=tuple(args.views),
-        overrides=tuple(args.override),
+        overrides=(
+            *([f"degradation={args.degradation}"] if args.degradation else []),
+            *args.override,
+        ),
     )
     if args.smoke:
         recipe = recipe.smoke()
@@ -159,12 +171,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "deviations": recipe.deviations(tuple(args.scales)),
         "runs": runs,
         "rows": rows,
+        **({"degradation": args.degradation} if args.degradation else {}),
     }
     write_text_atomic(output_dir / "quality.json", json.dumps(record, indent=2))
     print(table(rows))
     print("brain-masked PSNR gain over bicubic: " + "; ".join(headline(rows, s) for s in runs))
+    for scale, run in runs.items():
+        print(
+            f"x{scale} brain-masked PSNR gain: "
+            + quality_baselines.headline(run["baseline_rows"], run["baseline_names"])
+        )
     print(f"runs, reports and quality.json: {output_dir}")
-    if not args.smoke:
+    if args.degradation:
+        if not args.smoke:
+            update_section(
+                f"quality_{args.degradation}",
+                f"Quality with degradation={args.degradation}: gain over bicubic and its own "
+                "baselines",
+                quality_baselines.results_body(record, machine_line(record["machine"])),
+            )
+    elif not args.smoke:
         update_section(
             "quality",
             "Quality: gain over bicubic after a fixed training time",
@@ -207,6 +233,10 @@ def run_scale(
         "evaluation_dir": str(evaluate_dir),
     }
     scores = read_scores(evaluate_dir / "metrics.csv")
+    run["baseline_names"] = [m for m in summary["methods"] if m != model]
+    run["baseline_rows"] = quality_baselines.baseline_rows(
+        scores, model, run["baseline_names"], scale, recipe.views
+    )
     return run, score_rows(scores, model, scale, recipe.views)
 
 

@@ -11,9 +11,17 @@ given a generator, and declaring its LR grid (:meth:`~BaseDegradation.lr_shape`,
   ``bicubic``, with optional noise.
 - :class:`SliceProfile` (``slice_profile``): thick slices integrated over a slice profile and
   sampled at a (possibly non-integer) spacing along one axis.
+- :class:`KSpace` (``kspace``): the central block of the HR's k-space (a lower-resolution
+  acquisition), optionally windowed, with optional complex (Rician) noise; :func:`zero_fill` is its
+  baseline.
 """
 
-from srmri.degradation.base import BaseDegradation, build_degradation, target_of
+from srmri.degradation.base import (
+    BaseDegradation,
+    build_degradation,
+    describe_factors,
+    target_of,
+)
 from srmri.degradation.image import (
     PRESETS,
     SCALES,
@@ -24,6 +32,7 @@ from srmri.degradation.image import (
     gaussian_blur,
     gaussian_kernel,
 )
+from srmri.degradation.kspace import WINDOWS, KSpace, zero_fill
 from srmri.degradation.noise import NOISES, add_noise
 from srmri.degradation.slice_profile import PROFILES, SliceProfile
 
@@ -32,15 +41,19 @@ __all__ = [
     "PRESETS",
     "PROFILES",
     "SCALES",
+    "WINDOWS",
     "BaseDegradation",
     "Degradation",
+    "KSpace",
     "SliceProfile",
     "add_noise",
     "bicubic_resize",
     "build_degradation",
     "crop_to_scale",
     "degrade",
+    "describe_factors",
     "gaussian_blur",
     "gaussian_kernel",
     "target_of",
+    "zero_fill",
 ]

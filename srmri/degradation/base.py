@@ -79,11 +79,25 @@ class BaseDegradation(ABC):
         return (index + 0.5) * factor - 0.5
 
     # ------------------------------------------------------------------ config
+    @property
+    def baselines(self) -> tuple[str, ...]:
+        """Interpolation baselines (modes of :func:`srmri.models.upsample`) that invert this
+        degradation's sampling model, scored next to bicubic by ``evaluate.py``."""
+        return ()
+
+    @property
+    def global_support(self) -> bool:
+        """True when every LR pixel depends on every HR pixel (k-space truncation): no part of a
+        rotated slice is out of the fill's reach, so ``evaluate.py`` scores angle 0 only."""
+        return False
+
     def noiseless(self) -> BaseDegradation:
         """The same degradation without its noise (for the reach of a pipeline, see evaluation)."""
-        if is_dataclass(self) and {"noise", "noise_std"} <= {f.name for f in fields(self)}:
-            return replace(self, noise="none", noise_std=0.0)
-        return self
+        names = {f.name for f in fields(self)} if is_dataclass(self) else set()
+        changes: dict[str, Any] = {"noise_std": 0.0} if "noise_std" in names else {}
+        if "noise" in names:
+            changes["noise"] = "none"
+        return replace(self, **changes) if changes else self  # type: ignore[type-var]
 
     def config(self) -> dict[str, Any]:
         """The config that rebuilds this degradation: ``_target_`` and the keyword arguments."""
@@ -130,6 +144,14 @@ def build_degradation(config: Mapping[str, Any]) -> BaseDegradation:
         return cls(**settings)
     except TypeError as error:
         raise ValueError(f"degradation {target}: {error}") from None
+
+
+def describe_factors(factors: tuple[float, float]) -> str:
+    """``x4`` for a square factor, ``x4.44 (H) x1 (W)`` otherwise."""
+    fh, fw = factors
+    if fh == fw:
+        return f"x{fh:g}"
+    return f"x{fh:g} (H) x{fw:g} (W)"
 
 
 def _axis_index(axis: int) -> int:

@@ -80,6 +80,10 @@ class SliceProfile(BaseDegradation):
         spacing = float(self.spacing)
         return (spacing, 1.0) if _axis_index(self.axis) == 0 else (1.0, spacing)
 
+    @property
+    def baselines(self) -> tuple[str, ...]:
+        return ("bspline",)
+
     def lr_positions(self, hr_size: int, axis: int | None = None) -> Tensor:
         """HR coordinates ``(n_lr,)`` of the LR sample centres along ``axis`` (default: the
         degraded one): ``(j + 0.5) * spacing - 0.5``."""

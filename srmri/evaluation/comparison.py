@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,11 @@ import hydra.utils
 import torch
 
 from srmri.data import normalisation_config
-from srmri.degradation import Degradation
+from srmri.degradation import BaseDegradation, Degradation, build_degradation, describe_factors
 from srmri.evaluation.methods import BASELINES, Method, baseline
 from srmri.io.checkpoints import load_module
 from srmri.io.errors import CheckpointError
+from srmri.io.legacy import upgrade_degradation
 from srmri.lightning.module import SRModule
 from srmri.models import Interpolation
 
@@ -46,7 +47,7 @@ class Comparison:
 
     methods: list[Method]
     scale: int
-    degradation: Degradation
+    degradation: BaseDegradation
     normalisation: dict[str, Any]
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -75,7 +76,8 @@ def build_comparison(
         baselines: interpolation baselines to score (``bicubic`` first).
         data_scale: ``data.scale`` of the config, used only when no model fixes the scale.
         data_normalisation: ``data.normalisation`` of the config.
-        degradation: overrides the checkpoints' degradation (kwargs of :class:`Degradation`).
+        degradation: overrides the checkpoints' degradation (a ``conf/degradation`` config; its
+            ``scale``, when it has one, follows the models').
         normalisation: overrides the checkpoints' normalisation.
         device: where the models run.
 
@@ -100,6 +102,8 @@ def build_comparison(
         modules, sources, normalisation, data_normalisation, notes
     )
 
+    # The degradation's own baselines (zero_fill for kspace) are always scored next to bicubic.
+    baselines = [*baselines, *(b for b in chosen_degradation.baselines if b not in baselines)]
     methods = [baseline(name, scale) for name in baselines]
     for name, module in modules.items():
         if name in BASELINES:
@@ -171,15 +175,28 @@ def _degradation(
     override: Mapping[str, Any] | None,
     scale: int,
     notes: list[str],
-) -> Degradation:
+) -> BaseDegradation:
     trained = {name: module.degradation for name, module in modules.items()}
     if override is not None:
-        settings = dict(override)
-        if settings.get("scale", scale) != scale:
-            notes.append(f"degradation.scale={settings['scale']} replaced by the models' x{scale}")
-        chosen = Degradation(**{**settings, "scale": scale})
+        settings = upgrade_degradation(dict(override))
+        if "scale" in _fields(settings) or "scale" in settings:
+            if settings.get("scale", scale) != scale:
+                notes.append(
+                    f"degradation.scale={settings['scale']} replaced by the models' x{scale}"
+                )
+            settings["scale"] = scale
+        try:
+            chosen = build_degradation(settings)
+        except ValueError as error:
+            raise CheckpointError(str(error)) from None
+        if chosen.factors != (float(scale), float(scale)):
+            raise CheckpointError(
+                f"degradation {chosen.describe()} has factors "
+                f"{describe_factors(chosen.factors)}; the models upsample by x{scale} along both "
+                "axes"
+            )
     elif len(set(trained.values())) > 1:
-        listed = "; ".join(f"{sources[n]}: {asdict(d)}" for n, d in trained.items())
+        listed = "; ".join(f"{sources[n]}: {d.describe()}" for n, d in trained.items())
         raise CheckpointError(
             f"the models were trained with different degradations ({listed}); choose the one to "
             "evaluate with, e.g. degradation=seed"
@@ -189,13 +206,14 @@ def _degradation(
     else:
         chosen = Degradation(scale=scale)
         notes.append(
-            f"no checkpoint fixes the degradation: using srmri's default {asdict(chosen)} "
+            f"no checkpoint fixes the degradation: using srmri's default {chosen.describe()} "
             "(choose another with degradation=...)"
         )
     for name, own in trained.items():
         if own != chosen:
             notes.append(
-                f"{name} was trained with degradation {asdict(own)}; evaluated on {asdict(chosen)}"
+                f"{name} was trained with degradation {own.describe()}; evaluated on "
+                f"{chosen.describe()}"
             )
     return chosen
 
@@ -230,3 +248,12 @@ def _normalisation(
             f"volumes are normalised with {chosen} (the models'), not data.normalisation {data}"
         )
     return chosen
+
+
+def _fields(settings: Mapping[str, Any]) -> set[str]:
+    """The dataclass fields of the class a degradation config names (empty if it cannot tell)."""
+    try:
+        cls = hydra.utils.get_class(str(settings.get("_target_")))
+    except Exception:
+        return set()
+    return {f.name for f in fields(cls)} if is_dataclass(cls) else set()

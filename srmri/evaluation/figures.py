@@ -17,7 +17,14 @@ from srmri.evaluation.statistics import Table, curve, select
 from srmri.evaluation.study import Example
 
 LABELS = {"psnr": "PSNR (dB)", "ssim": "SSIM"}
-BASELINE_COLOURS = {"bicubic": "black", "linear": "0.45", "nearest": "0.65", "lanczos": "tab:brown"}
+BASELINE_COLOURS = {
+    "bicubic": "black",
+    "linear": "0.45",
+    "nearest": "0.65",
+    "lanczos": "tab:brown",
+    "bspline": "tab:olive",
+    "zero_fill": "tab:pink",
+}
 MODEL_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:cyan")
 
 

@@ -11,7 +11,7 @@ angles turn it) and, for the ``brain`` rows, its intersection with the turned br
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -84,7 +84,7 @@ class ViewSlices:
 def method_reach(comparison: Comparison, settings: Settings, largest: int) -> dict[str, int]:
     """The reach (HR pixels) of degradation + each method; see :mod:`srmri.evaluation.reach`."""
     # Noise is added pixel by pixel: it spreads nothing, and would only blur the measurement.
-    noiseless = replace(comparison.degradation, noise="none", noise_std=0.0)
+    noiseless = comparison.degradation.noiseless()
     device = settings.device
     return {
         method.name: reach(

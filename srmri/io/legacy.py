@@ -34,3 +34,16 @@ def _upgrade(target: Any) -> Any:
             if target.startswith(old):
                 return new + target[len(old) :]
     return target
+
+
+# Before degradations became an open family (srmri 0.1.0), a checkpoint's degradation was the
+# keyword arguments of the preset class alone, without a _target_.
+LEGACY_DEGRADATION = "srmri.degradation.Degradation"
+
+
+def upgrade_degradation(config: Any) -> Any:
+    """A degradation config with its ``_target_``: an untargeted one (srmri 0.1.0 checkpoints,
+    ``{'scale': 2, 'preset': 'seed', ...}``) names the image presets' class, which it always meant."""
+    if isinstance(config, dict) and "_target_" not in config:
+        return {"_target_": LEGACY_DEGRADATION, **config}
+    return upgrade_targets(config)

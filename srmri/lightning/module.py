@@ -22,8 +22,8 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import MaxMetric, MeanMetric
 
-from srmri.degradation import BaseDegradation, Degradation, build_degradation
-from srmri.io.legacy import upgrade_targets
+from srmri.degradation import BaseDegradation, build_degradation, describe_factors
+from srmri.io.legacy import upgrade_degradation, upgrade_targets
 from srmri.io.plain_values import plain
 from srmri.lightning.ema import EMA
 from srmri.lightning.losses import SRLoss
@@ -34,23 +34,15 @@ from srmri.models import bspline_to_hr, build_network, upsample
 METRIC_NAMES = ("psnr", "ssim")
 
 
-def make_degradation(config: Mapping[str, Any]) -> BaseDegradation:
-    """The module's degradation: any class a ``_target_`` names (:func:`build_degradation`), or
-    the keyword arguments of the image-domain :class:`Degradation` (checkpoints before the
-    degradation family)."""
-    if "_target_" in config:
-        return build_degradation(config)
-    return Degradation(**config)
-
-
 class SRModule(pl.LightningModule):
     """Super resolution of ``(B, C, h, w)`` LR slices to ``(B, C, h*s, w*s)``.
 
     Args:
         network: config of the network, a dict with ``_target_`` (see ``conf/model/``).
-        degradation: a degradation config with ``_target_`` (``conf/degradation/``), or the
-            keyword arguments of :class:`srmri.degradation.Degradation`; its factors must be the
-            network's (``network.scale``: one number, or ``(H, W)`` factors for one-axis networks).
+        degradation: config of the degradation, a dict with ``_target_`` (see
+            ``conf/degradation/``); one without it (srmri 0.1.0) means the image presets'
+            :class:`srmri.degradation.Degradation`. Its factors must be the network's
+            (``network.scale``: one number, or ``(H, W)`` factors for a one-axis network).
         normalisation: the intensity normalisation the data used (kept for prediction).
         pretrained: optional ``{path, format, mode}`` of imported RGB weights.
         loss: keyword arguments of :class:`srmri.lightning.losses.SRLoss`.
@@ -85,7 +77,7 @@ class SRModule(pl.LightningModule):
         self.save_hyperparameters(
             {
                 "network": upgrade_targets(plain(network)),
-                "degradation": plain(degradation),
+                "degradation": upgrade_degradation(plain(degradation)),
                 "normalisation": plain(normalisation),
                 "pretrained": plain(pretrained),
                 "loss": plain(loss or {}),
@@ -104,14 +96,16 @@ class SRModule(pl.LightningModule):
         self.network = build_network(
             self.hparams.network, self.hparams.pretrained, load_weights=False
         )
-        self.degradation = make_degradation(self.hparams.degradation)
+        self.degradation: BaseDegradation = build_degradation(self.hparams.degradation)
+        # The network's factors along (H, W) (one integer twice for a square network, (k, 1) for
+        # a one-axis network) must be those the degradation declares.
         if not all(
-            math.isclose(n, d, rel_tol=1e-6)
+            math.isclose(n, d, rel_tol=1e-9)
             for n, d in zip(self.factors, self.degradation.factors, strict=True)
         ):
             raise ValueError(
-                f"network factors {self.factors} (H, W) differ from the degradation's "
-                f"{tuple(self.degradation.factors)}"
+                f"network scale {describe_factors(self.factors)} differs from degradation scale "
+                f"{describe_factors(self.degradation.factors)}"
             )
         self.loss = SRLoss(**self.hparams.loss)
         self.border = int(self.hparams.metrics.get("border", 0))

@@ -1,4 +1,5 @@
-"""Interpolation baselines (bicubic, linear, nearest, lanczos) as parameter-free networks.
+"""Interpolation baselines (bicubic, linear, nearest, lanczos, bspline, zero_fill) as parameter-free
+networks.
 
 :func:`upsample` is the one definition of the bicubic baseline: the LightningModule, evaluation
 and every report upsample the LR image through it. It uses the pixel-centre convention of
@@ -10,6 +11,11 @@ Lanczos is written out with its kernel ``L(x) = sinc(x) sinc(x / a)`` for ``|x| 
 lobes), zero beyond, on the same pixel-centre convention. Its taps beyond the border repeat the
 edge pixel (as torch's bicubic does) and each output's weights are renormalised to sum to one, so a
 constant image stays constant.
+
+``bspline`` is the interpolating cubic B-spline (mirror boundaries; :mod:`srmri.models.bspline`),
+the baseline of thick-slice data; ``zero_fill`` is zero-padded k-space (periodic sinc
+interpolation; :func:`srmri.degradation.zero_fill`), the baseline of the ``kspace`` degradation.
+Both are applied separably on the same pixel-centre convention.
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from srmri.degradation import zero_fill
 from srmri.models.blocks import check_scale
+from srmri.models.bspline import bspline_resample
 
-MODES = ("bicubic", "linear", "nearest", "lanczos")
-# srmri's mode name -> torch's (lanczos is not a torch mode: see lanczos_upsample).
+MODES = ("bicubic", "linear", "nearest", "lanczos", "bspline", "zero_fill")
+# srmri's mode name -> torch's (lanczos, bspline and zero_fill are not torch modes).
 TORCH_MODES = {"bicubic": "bicubic", "linear": "bilinear", "nearest": "nearest"}
 LOBES = 3
 
@@ -38,6 +46,10 @@ def upsample(lr: Tensor, scale: int, mode: str = "bicubic") -> Tensor:
         raise ValueError(f"upsample expects an LR batch (B, C, h, w), got shape {tuple(lr.shape)}")
     if mode == "lanczos":
         return lanczos_upsample(lr, scale)
+    if mode == "zero_fill":
+        return zero_fill(lr, scale)
+    if mode == "bspline":
+        return bspline_upsample(lr, scale)
     # nearest has no corner convention to choose; torch rejects align_corners for it.
     align_corners = None if mode == "nearest" else False
     return F.interpolate(
@@ -72,6 +84,15 @@ def lanczos_upsample(lr: Tensor, scale: int, lobes: int = LOBES) -> Tensor:
     return rows @ lr @ cols.T
 
 
+def bspline_upsample(lr: Tensor, scale: int) -> Tensor:
+    """Cubic B-spline of ``lr`` ``(B, C, h, w)`` to ``(B, C, h * scale, w * scale)``, separably;
+    HR pixel ``x`` sits at LR coordinate ``(x + 0.5) / scale - 0.5``."""
+    for axis in (-2, -1):
+        n = lr.shape[axis] * scale
+        lr = bspline_resample(lr, (torch.arange(n, dtype=torch.float64) + 0.5) / scale - 0.5, axis)
+    return lr
+
+
 class Interpolation(nn.Module):
     """A fixed interpolation as a network without parameters, so the baseline runs through every
     command (train, evaluate, predict) like a learned model.
@@ -81,7 +102,8 @@ class Interpolation(nn.Module):
     Args:
         scale: upscaling factor, 2, 3 or 4.
         channels: image channels ``C``, default 1.
-        mode: ``bicubic`` (default), ``linear``, ``nearest`` or ``lanczos``.
+        mode: ``bicubic`` (default), ``linear``, ``nearest``, ``lanczos``, ``bspline`` or
+            ``zero_fill``.
     """
 
     def __init__(self, scale: int, channels: int = 1, mode: str = "bicubic") -> None:

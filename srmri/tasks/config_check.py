@@ -12,8 +12,8 @@ annotated with a plain type (``int``, ``float``, ``bool``, ``str``, optionally `
 :class:`~srmri.io.errors.ConfigError` naming the key, as does a value outside its choices for the
 few keys listed in :func:`choices` (the scale, the failure policies). Other range checks stay in
 the classes themselves, which ``train()`` builds before it loads any data. The ``degradation`` node
-has no ``_target_`` (the module builds it) and is checked against
-:class:`~srmri.degradation.Degradation`; the run's own top-level keys against :data:`RUN_KEYS`;
+is built by the module, not by Hydra, and is checked against its ``_target_`` (one without it, as
+written before degradations had one, against :class:`~srmri.degradation.Degradation`); the run's own top-level keys against :data:`RUN_KEYS`;
 - :func:`check_launch` refuses a multirun that would start DDP ranks by re-running the command.
 """
 
@@ -71,6 +71,7 @@ def check_config(cfg: DictConfig) -> None:
         node = cfg.get(group)
         if node is not None:
             resolved = OmegaConf.to_container(node, resolve=True)
+            # A node's own _target_ wins; one without it means the class it always built.
             _check_target(OmegaConf.create({"_target_": target, **resolved}), group)
     for key, allowed in choices().items():
         value = OmegaConf.select(cfg, key, default=None)

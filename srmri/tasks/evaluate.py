@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         plain(cfg.get("normalisation")),
         settings.device,
     )
+    settings = unrotated_if_global(settings, comparison)
     datamodule = hydra.utils.instantiate(cfg.data, normalisation=comparison.normalisation)
     datamodule.prepare_data()
     if not datamodule.records("test"):
@@ -97,6 +98,21 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         close_loggers(loggers)
     print_summary(summary, settings.output_dir)
     return summary
+
+
+def unrotated_if_global(settings: Settings, comparison: Comparison) -> Settings:
+    """``settings`` with angle 0 only (and a note) when the degradation spreads every value over
+    the whole slice (``global_support``, e.g. ``kspace``): the fill around a turned slice would
+    reach every scored pixel, so a turned slice cannot be scored fairly."""
+    if not comparison.degradation.global_support or settings.angles == [0.0]:
+        return settings
+    comparison.notes.append(
+        f"angles {settings.angles} reduced to [0]: {comparison.degradation.describe()} makes "
+        "every LR pixel depend on every HR pixel, so the fill around a turned slice would reach "
+        "every scored pixel"
+    )
+    log.warning(comparison.notes[-1])
+    return dataclasses.replace(settings, angles=[0.0])
 
 
 def make_figures(
@@ -164,7 +180,7 @@ def setup_record(
         )
     return {
         "scale": comparison.scale,
-        "degradation": asdict(comparison.degradation),
+        "degradation": comparison.degradation.config(),
         "normalisation": comparison.normalisation,
         "sources": comparison.sources,
         "notes": comparison.notes,

@@ -88,5 +88,7 @@ def test_module_checks_per_axis_factors_and_scores_against_the_bspline():
     assert lr.shape == (2, 1, 8, 6)
     baseline = module.baseline(lr, (32, 6))
     np.testing.assert_allclose(baseline[0, 0].numpy(), _scipy_rows(lr[0, 0].numpy(), 32), atol=1e-5)
-    with pytest.raises(ValueError, match=r"network factors \(4.0, 1.0\) \(H, W\) differ"):
+    with pytest.raises(
+        ValueError, match=r"network scale x4 \(H\) x1 \(W\) differs from degradation scale x3 \(H\)"
+    ):
         SRModule(network=network, degradation={**profile, "spacing": 3.0}, normalisation={})
