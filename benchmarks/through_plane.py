@@ -282,6 +282,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument(
         "--from-saved", type=Path, help="write RESULTS.md from results saved by --save; run nothing"
     )
+    parser.add_argument(
+        "--only", help="comma-separated words: run only the demo cases whose name holds one"
+    )
+    parser.add_argument("--note", default="", help="a paragraph added to the RESULTS.md section")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -289,7 +293,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         return []
     if args.from_saved:
         results = [json.loads(line) for line in args.from_saved.read_text().splitlines() if line]
-        _write(results, {"budget": args.budget} if args.budget else {})
+        _write(results, {"budget": args.budget} if args.budget else {}, args.note)
         return results
     options = dict(SMOKE_OPTIONS) if args.smoke else {}
     if args.budget:
@@ -302,8 +306,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 jobs.append((scan, image, mask, DEV_CASE, origin))
     if args.cases in ("all", "demo"):
         image, mask = load_demo(args.smoke)
+        words = args.only.split(",") if args.only else None
         for case in DEMO_CASES[1:2] if args.smoke else DEMO_CASES:
-            jobs.append(("mni152", image, mask, case, "given"))
+            if words is None or any(word in case[0] for word in words):
+                jobs.append(("mni152", image, mask, case, "given"))
     with tempfile.TemporaryDirectory(prefix="srmri-through-plane-") as folder:
 
         def one(job: tuple) -> dict:
@@ -320,11 +326,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
         with ThreadPoolExecutor(max(1, args.jobs)) as pool:
             results = list(pool.map(one, jobs))
     if not args.smoke:
-        _write(results, options)
+        _write(results, options, args.note)
     return results
 
 
-def _write(results: list[dict], options: dict) -> None:
+def _write(results: list[dict], options: dict, note: str = "") -> None:
     from srmri.isotropic import IsotropicOptions
 
     budget = options.get("budget", IsotropicOptions().budget)
@@ -383,7 +389,7 @@ def _write(results: list[dict], options: dict) -> None:
         "in a fresh process; seconds are the whole `isotropic_file` call (read, train, apply, "
         "write). Thick slices simulated along the superior-inferior axis of isotropic volumes "
         "(see `benchmarks/through_plane.py`); scores inside the brain on the original grid.\n\n"
-        f"{table}\n{verdict}"
+        f"{table}\n{verdict}" + (f"\n{note}\n" if note else "")
     )
     update_section("through_plane", "Thick slices to isotropic (through-plane)", body)
 

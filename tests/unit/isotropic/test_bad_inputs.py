@@ -59,7 +59,7 @@ def test_two_d_four_d_nan_and_existing_outputs(tmp_path):
     with pytest.raises(DataError, match=r"flat\.nii\.gz: a 2-D image"):
         isotropic_file(flat, tmp_path / "o1.nii.gz", method="cubic")
 
-    series = _save(tmp_path / "series.nii.gz", np.stack([_volume()] * 2, -1), (1, 1, 4, 2))
+    series = _save(tmp_path / "series.nii.gz", np.stack([_volume()] * 2, -1), (1, 1, 4))
     with pytest.raises(DataError, match=r"series\.nii\.gz: shape \(10, 9, 4, 2\) holds 2 volumes"):
         isotropic_file(series, tmp_path / "o2.nii.gz", method="cubic", volumes_4d="error")
     # volume by volume: each volume interpolated alone
