@@ -31,10 +31,10 @@ def test_whole_slices_keep_n_k_a_whole_number():
 
 def test_score_is_brain_psnr_over_voxels():
     rng = np.random.default_rng(0)
-    truth = rng.random((12, 10, 8)).astype(np.float32)
+    truth = rng.random((30, 10, 30)).astype(np.float32)
     output = truth + 0.1
     mask = np.zeros(truth.shape, bool)
-    mask[2:10, 2:8, 1:7] = True
+    mask[2:28, 2:8, 2:28] = True
     scores = through_plane.score(output, truth, mask, (0.0, 1.0))
     clipped = np.clip(output, 0, 1)
     expected = 10 * np.log10(1 / np.mean((clipped - truth)[mask] ** 2))
