@@ -175,7 +175,7 @@ def _write_degradations(
         f"of {TARGET:,} pairs/s for every degradation. The `seed` row repeats the sweep's "
         "configuration (section above): the ratio of the two shows how much the machine's load "
         "slowed this run.\n\n"
-        f"Rerun: `python benchmarks/data_pipeline.py --setting {setting[0]} {setting[1]}` (or "
+        f"Rerun: `python -m benchmarks.data_pipeline --setting {setting[0]} {setting[1]}` (or "
         "without `--setting`: after the sweep, at its best setting)."
     )
     update_section(

@@ -91,10 +91,20 @@ class Plane:
 
 def upsampling_matrix(plane: Plane, scale: int) -> np.ndarray:
     """4 x 4 map from output voxel coordinates to input voxel coordinates."""
+    return axis_upsampling_matrix({axis: scale for axis in plane.in_plane})
+
+
+def axis_upsampling_matrix(factors: dict[int, float]) -> np.ndarray:
+    """4 x 4 map from output to input voxel coordinates when axis ``a`` gets ``factors[a]`` times
+    as many voxels (any positive real factor) tiling the same field of view.
+
+    Output voxel ``j`` sits at input coordinate ``(j + 0.5) / f - 0.5``: the first output centre
+    lies half an input voxel minus half an output voxel before the first input centre.
+    """
     matrix = np.eye(4)
-    for axis in plane.in_plane:
-        matrix[axis, axis] = 1.0 / scale
-        matrix[axis, 3] = 0.5 / scale - 0.5
+    for axis, factor in factors.items():
+        matrix[axis, axis] = 1.0 / factor
+        matrix[axis, 3] = 0.5 / factor - 0.5
     return matrix
 
 

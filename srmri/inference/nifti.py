@@ -18,7 +18,7 @@ import numpy as np
 
 from srmri.data import DataError
 from srmri.data.sources.folder import NIFTI_SUFFIXES
-from srmri.inference.geometry import Plane, upsampled_shape, upsampling_matrix
+from srmri.inference.geometry import Plane, axis_upsampling_matrix, upsampled_shape
 from srmri.io.errors import MissingFileError
 
 IN_MEMORY = "<in-memory image>"
@@ -126,23 +126,36 @@ def output_header(
 ) -> nib.Nifti1Header:
     """The header of the SR output of an image with ``header`` (see the module docstring);
     an integer ``dtype`` is stored with ``scaling`` ``(scl_slope, scl_inter)``."""
+    shape = upsampled_shape(header.get_data_shape(), plane, scale)
+    return resampled_header(header, shape, {axis: scale for axis in plane.in_plane}, dtype, scaling)
+
+
+def resampled_header(
+    header: nib.Nifti1Header,
+    shape: tuple[int, ...],
+    factors: dict[int, float],
+    dtype: np.dtype,
+    scaling: tuple[float, float],
+) -> nib.Nifti1Header:
+    """The input's ``header`` for a grid of ``shape`` on which voxel axis ``a`` holds ``factors[a]``
+    times as many voxels over the same field of view (:func:`axis_upsampling_matrix`): qform and
+    sform recomputed with their codes kept, zooms divided by the factors, ``dtype`` stored with
+    ``scaling`` ``(scl_slope, scl_inter)`` when it is an integer type."""
     header_class = nib.Nifti2Header if isinstance(header, nib.Nifti2Header) else nib.Nifti1Header
     out = header_class.from_header(header)
-    out.set_data_shape(upsampled_shape(header.get_data_shape(), plane, scale))
+    out.set_data_shape(shape)
     out.set_data_dtype(dtype)
-    matrix = upsampling_matrix(plane, scale)
+    matrix = axis_upsampling_matrix(factors)
     out.set_qform(header.get_qform() @ matrix, code=int(header["qform_code"]))
     out.set_sform(header.get_sform() @ matrix, code=int(header["sform_code"]))
-    zooms = [
-        z / scale if axis in plane.in_plane else z for axis, z in enumerate(header.get_zooms())
-    ]
+    zooms = [z / factors.get(axis, 1.0) for axis, z in enumerate(header.get_zooms())]
     out.set_zooms(zooms)
     if np.issubdtype(dtype, np.integer):
         out.set_slope_inter(*scaling)
     else:
         out.set_slope_inter(None, None)
-    # Slice timing counts slices along the acquisition's slice axis; upsampled, it no longer fits.
-    if header.get_dim_info()[2] in plane.in_plane:
+    # Slice timing counts slices along the acquisition's slice axis; resampled, it no longer fits.
+    if header.get_dim_info()[2] in factors:
         for key in ("slice_code", "slice_start", "slice_end", "slice_duration"):
             out[key] = 0
     # Recomputed from the extensions when the header is written.

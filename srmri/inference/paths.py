@@ -6,12 +6,19 @@ from __future__ import annotations
 import os
 from glob import glob
 from pathlib import Path
+from typing import Protocol
 
 from srmri.inference.nifti import is_nifti_name
 from srmri.inference.options import PredictOptions
 from srmri.io.errors import ConfigError, MissingFileError, OutputExistsError
 
 GLOB_CHARACTERS = "*?["
+
+
+class OutputOptions(Protocol):
+    """What :func:`plan_outputs` reads of a run's options."""
+
+    overwrite: bool
 
 
 def check_output(output: Path, source: Path | None, overwrite: bool) -> None:
@@ -55,9 +62,12 @@ def find_inputs(input: str | os.PathLike) -> list[Path]:
 
 
 def plan_outputs(
-    input: str | os.PathLike, output: str | os.PathLike, options: PredictOptions
+    input: str | os.PathLike, output: str | os.PathLike, options: PredictOptions | OutputOptions
 ) -> list[tuple[Path, Path]]:
     """``(input file, output file)`` pairs, all checked before any work starts.
+
+    ``options`` needs ``overwrite`` (and ``mask`` when it names one brain-mask file), as
+    :class:`PredictOptions` and :class:`srmri.isotropic.options.IsotropicOptions` have.
 
     One input file goes to ``output`` (a file name, or an existing folder to keep the input's
     name); several (a folder or a pattern) go to the existing folder ``output`` under their own
@@ -81,9 +91,10 @@ def plan_outputs(
     clashes = sorted({name for name in names if names.count(name) > 1})
     if clashes:
         raise ConfigError(f"{input}: several inputs share the output name(s) {clashes}")
-    if isinstance(options.mask, Path) and len(inputs) > 1:
+    mask = getattr(options, "mask", None)
+    if isinstance(mask, Path) and len(inputs) > 1:
         raise ConfigError(
-            f"mask={options.mask} is one brain mask but {len(inputs)} inputs were given; use "
+            f"mask={mask} is one brain mask but {len(inputs)} inputs were given; use "
             "mask=nonzero or one input at a time"
         )
     for source, destination in zip(inputs, outputs, strict=True):

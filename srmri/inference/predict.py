@@ -68,14 +68,16 @@ def _options(options: PredictOptions | None, overrides: dict[str, Any]) -> Predi
 
 
 @contextlib.contextmanager
-def _progress(enabled: bool, name: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar over ``total`` slices on stderr (a terminal); yields ``advance(n)``."""
+def progress_bar(
+    enabled: bool, name: str, total: int, unit: str = "slices"
+) -> Iterator[Callable[[int], None]]:
+    """A progress bar over ``total`` items (``unit``) on stderr; yields ``advance(n)``."""
     console = Console(stderr=True)
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("slices"),
+        TextColumn(unit),
         TimeRemainingColumn(),
         console=console,
         # On a pipe or in a log file a bar is one stale line (its last state): terminals only.
@@ -108,7 +110,7 @@ def _super_resolve(
     resolver = SliceResolver(module, plan.plane, options)
     encode = encoder(out.dtype, source.scaling)
     slices = source.spatial_shape[plan.plane.through]
-    with _progress(options.progress, source.name, slices * len(source.volumes)) as advance:
+    with progress_bar(options.progress, source.name, slices * len(source.volumes)) as advance:
 
         def after_batch(done: int) -> None:
             advance(done)

@@ -12,6 +12,7 @@ rebuilds the network, its scale, degradation and normalisation, and checkpoints 
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,7 +28,7 @@ from srmri.io.plain_values import plain
 from srmri.lightning.ema import EMA
 from srmri.lightning.losses import SRLoss
 from srmri.metrics import psnr, ssim
-from srmri.models import build_network, upsample
+from srmri.models import bspline_to_hr, build_network, upsample
 
 METRIC_NAMES = ("psnr", "ssim")
 
@@ -39,7 +40,8 @@ class SRModule(pl.LightningModule):
         network: config of the network, a dict with ``_target_`` (see ``conf/model/``).
         degradation: config of the degradation, a dict with ``_target_`` (see
             ``conf/degradation/``); one without it (srmri 0.1.0) means the image presets'
-            :class:`srmri.degradation.Degradation`.
+            :class:`srmri.degradation.Degradation`. Its factors must be the network's
+            (``network.scale``: one number, or ``(H, W)`` factors for a one-axis network).
         normalisation: the intensity normalisation the data used (kept for prediction).
         pretrained: optional ``{path, format, mode}`` of imported RGB weights.
         loss: keyword arguments of :class:`srmri.lightning.losses.SRLoss`; its SSIM takes
@@ -96,10 +98,14 @@ class SRModule(pl.LightningModule):
             self.hparams.network, self.hparams.pretrained, load_weights=False
         )
         self.degradation: BaseDegradation = build_degradation(self.hparams.degradation)
-        # The network upsamples both axes by one integer: the degradation must declare exactly that.
-        if self.degradation.factors != (float(self.scale), float(self.scale)):
+        # The network's factors along (H, W) (one integer twice for a square network, (k, 1) for
+        # a one-axis network) must be those the degradation declares.
+        if not all(
+            math.isclose(n, d, rel_tol=1e-9)
+            for n, d in zip(self.factors, self.degradation.factors, strict=True)
+        ):
             raise ValueError(
-                f"network scale x{self.scale} differs from degradation scale "
+                f"network scale {describe_factors(self.factors)} differs from degradation scale "
                 f"{describe_factors(self.degradation.factors)}"
             )
         self.border = int(self.hparams.metrics.get("border", 0))
@@ -118,8 +124,28 @@ class SRModule(pl.LightningModule):
 
     # ------------------------------------------------------------------ network
     @property
+    def factors(self) -> tuple[float, float]:
+        """The network's upscaling factors along (H, W): ``(s, s)`` for a square network."""
+        scale = self.network.scale
+        if isinstance(scale, (tuple, list)):
+            return float(scale[0]), float(scale[1])
+        return float(scale), float(scale)
+
+    @property
     def scale(self) -> int:
-        return int(self.network.scale)
+        """The one integer scale of a square network.
+
+        Raises:
+            ValueError: the network upsamples the axes by different or non-integer factors
+                (e.g. one axis only; see :attr:`factors`).
+        """
+        fh, fw = self.factors
+        if fh != fw or fh != int(fh):
+            raise ValueError(
+                f"the {self.hparams.name} network upsamples (H, W) by {self.factors}: no single "
+                "integer scale"
+            )
+        return int(fh)
 
     @property
     def channels(self) -> int:
@@ -204,7 +230,7 @@ class SRModule(pl.LightningModule):
         """
         hr, lr = batch["hr"], batch["lr"]
         sr = self(lr)
-        baseline = upsample(lr, self.scale, "bicubic")
+        baseline = self.baseline(lr, hr.shape[-2:])
         mask = batch.get("mask")
         scores: dict[str, Tensor] = {}
         for method, prediction in (("", sr), ("_bicubic", baseline)):
@@ -216,6 +242,21 @@ class SRModule(pl.LightningModule):
                 scores[f"ssim{region}{method}"] = ssim(prediction, hr, **kwargs)
         batch["sr"], batch["bicubic"] = sr, baseline
         return scores
+
+    def baseline(self, lr: Tensor, hr_size: tuple[int, int]) -> Tensor:
+        """The interpolation baseline of ``lr`` on the HR grid of ``hr_size`` ``(H, W)``: bicubic
+        for a square integer degradation, else the cubic B-spline along each degraded axis from the
+        LR sample centres the degradation declares to the HR pixel centres."""
+        fh, fw = self.degradation.factors
+        if fh == fw and fh == int(fh):
+            return upsample(lr, int(fh), "bicubic")
+        out = lr
+        for axis, factor, size in ((-2, fh, hr_size[0]), (-1, fw, hr_size[1])):
+            if factor != 1:
+                positions = self.degradation.lr_positions(size, axis)
+                hr_positions = torch.arange(size, dtype=torch.float64)
+                out = bspline_to_hr(out, positions, hr_positions, axis)
+        return out
 
     def _evaluation_step(self, batch: dict[str, Any], trackers: nn.ModuleDict) -> None:
         """Add a batch's scores to ``trackers``, the same slices for every method and metric.

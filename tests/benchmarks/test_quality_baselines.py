@@ -51,7 +51,7 @@ def test_section_states_the_zero_fill_target():
     rows = quality_baselines.baseline_rows(scores(), "net", ["bicubic", "zero_fill"], 2, ["axial"])
     record = {
         "degradation": "kspace",
-        "command": "python benchmarks/quality.py --degradation kspace --scales 2",
+        "command": "python -m benchmarks.quality --degradation kspace --scales 2",
         "runs": {
             2: {
                 "baseline_names": ["bicubic", "zero_fill"],

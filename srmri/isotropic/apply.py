@@ -1,0 +1,69 @@
+"""Apply a one-axis network (or the cubic B-spline) along the slice axis of a volume.
+
+Every plane that contains the slice axis is super-resolved, in both families of such planes (for
+slice axis ``a`` and in-plane axes ``p < q``: the planes at fixed ``p`` and those at fixed ``q``),
+and the two estimates of each thin voxel are averaged. Planes go to the network with the slice axis
+as rows (the degraded axis of training) and the in-plane axis as columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from srmri.models.one_axis import bspline_rows
+
+Advance = Callable[[int], None]
+
+
+def _planes(volume: Tensor, axis: int, held: int) -> Tensor:
+    """``(N_held, 1, n, W)`` planes of ``(X, Y, Z)`` at fixed ``held``: rows along ``axis``."""
+    other = next(a for a in range(3) if a not in (axis, held))
+    return volume.permute(held, axis, other).unsqueeze(1)
+
+
+def _unplanes(planes: Tensor, axis: int, held: int) -> Tensor:
+    """The inverse of :func:`_planes` on ``(N_held, 1, m, W)``: back to voxel axis order."""
+    other = next(a for a in range(3) if a not in (axis, held))
+    order = (held, axis, other)
+    return planes.squeeze(1).permute(*np.argsort(order).tolist())
+
+
+@torch.no_grad()
+def super_resolve(
+    volume: Tensor,
+    axis: int,
+    network: nn.Module,
+    batch_size: int = 8,
+    advance: Advance | None = None,
+) -> Tensor:
+    """``(X, Y, Z)`` normalised volume -> the network's thin-slice volume, both plane families
+    averaged; the slice ``axis`` grows from ``n`` to ``round(n * factor)`` voxels.
+
+    ``advance(k)`` is called after every batch of ``k`` planes (a progress bar).
+    """
+    network.eval()
+    total: Tensor | None = None
+    for held in (a for a in range(3) if a != axis):
+        planes = _planes(volume, axis, held)
+        parts = []
+        for start in range(0, planes.shape[0], batch_size):
+            batch = planes[start : start + batch_size].contiguous()
+            parts.append(network(batch))
+            if advance is not None:
+                advance(batch.shape[0])
+        estimate = _unplanes(torch.cat(parts), axis, held)
+        total = estimate if total is None else total + estimate
+    return total / 2
+
+
+@torch.no_grad()
+def interpolate(volume: Tensor, axis: int, rows: int) -> Tensor:
+    """Cubic B-spline interpolation of ``(X, Y, Z)`` along ``axis`` to ``rows`` voxels that tile
+    the same field of view (:func:`srmri.models.one_axis.bspline_rows`)."""
+    held = next(a for a in range(3) if a != axis)
+    planes = _planes(volume, axis, held)
+    return _unplanes(bspline_rows(planes, rows), axis, held)

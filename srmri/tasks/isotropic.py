@@ -1,0 +1,53 @@
+"""The task behind ``isotropic.py``: check every input and output, then make each isotropic."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import fields
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from srmri.inference.paths import plan_outputs
+from srmri.io.checkpoints import load_module
+from srmri.isotropic.options import IsotropicOptions
+from srmri.isotropic.run import Report, isotropic_file
+
+log = logging.getLogger(__name__)
+
+
+def options_from_config(cfg: DictConfig) -> IsotropicOptions:
+    """The :class:`IsotropicOptions` named in ``cfg`` (``conf/isotropic.yaml``)."""
+    return IsotropicOptions(**{field.name: cfg[field.name] for field in fields(IsotropicOptions)})
+
+
+def isotropic(cfg: DictConfig) -> list[Report]:
+    """Make ``cfg.input`` (file, folder or pattern) isotropic into ``cfg.output``.
+
+    Every input and output is checked before a checkpoint is restored or a volume is read. Each
+    input trains its own network in the run directory (``<run>/checkpoints/last.ckpt``, W&B under
+    ``<run>/wandb``; ``<run>/<input name>/`` with several inputs) unless ``ckpt_path`` is given.
+    """
+    options = options_from_config(cfg)
+    jobs = plan_outputs(cfg.input, cfg.output, options)
+    module = None
+    if cfg.get("ckpt_path") and options.method == "srmri":
+        module = load_module(cfg.ckpt_path)
+        log.info("restored %s", cfg.ckpt_path)
+    run_dir = Path(cfg.paths.output_dir)
+    reports = []
+    for source, target in jobs:
+        run = run_dir / source.name if len(jobs) > 1 else run_dir
+        report = isotropic_file(source, target, options, module, run)
+        a = report.acquisition
+        print(
+            f"{source} -> {target}: slice axis {a.axis}, k = {a.factor:.3g} "
+            f"({a.spacing:g} mm slices, {a.thickness:g} mm thick, {a.in_plane:g} mm in-plane), "
+            f"{a.slices} -> {a.thin_slices} slices of {a.thin_spacing:.4g} mm; method {report.method}"
+            + (f", {report.steps} training steps" if report.steps else "")
+            + f"; train {report.train_seconds:.0f} s, apply {report.apply_seconds:.0f} s"
+        )
+        reports.append(report)
+    if module is None and options.method == "srmri":
+        print(f"run directory: {run_dir}")
+    return reports
