@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hydra
 from omegaconf import DictConfig
 
+from srmri.tasks.cli import command
 from srmri.tasks.isotropic import isotropic
 
 
-@hydra.main(version_base="1.3", config_path="conf", config_name="isotropic")
+@command("isotropic")
 def main(cfg: DictConfig) -> None:
     isotropic(cfg)
 

@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import logging
+import typing
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from omegaconf import DictConfig
 
 from srmri.inference.paths import plan_outputs
 from srmri.io.checkpoints import load_module
 from srmri.isotropic.options import IsotropicOptions
-from srmri.isotropic.run import Report, isotropic_file
+from srmri.isotropic.run import isotropic_file
+from srmri.tasks.batch import OnError, run_batch
+from srmri.tasks.config_check import COMMON_KEYS, check_config
 
 log = logging.getLogger(__name__)
+
+# The keys of conf/isotropic.yaml: the run's own, and every field of IsotropicOptions (its types).
+ISOTROPIC_KEYS: dict[str, Any] = {
+    **COMMON_KEYS,
+    "ckpt_path": str | None,
+    "input": str,
+    "output": str,
+    "on_error": OnError,
+    **{
+        field.name: typing.get_type_hints(IsotropicOptions)[field.name]
+        for field in fields(IsotropicOptions)
+    },
+}
 
 
 def options_from_config(cfg: DictConfig) -> IsotropicOptions:
@@ -21,13 +38,16 @@ def options_from_config(cfg: DictConfig) -> IsotropicOptions:
     return IsotropicOptions(**{field.name: cfg[field.name] for field in fields(IsotropicOptions)})
 
 
-def isotropic(cfg: DictConfig) -> list[Report]:
+def isotropic(cfg: DictConfig) -> list[Path]:
     """Make ``cfg.input`` (file, folder or pattern) isotropic into ``cfg.output``.
 
     Every input and output is checked before a checkpoint is restored or a volume is read. Each
     input trains its own network in the run directory (``<run>/checkpoints/last.ckpt``, W&B under
     ``<run>/wandb``; ``<run>/<input name>/`` with several inputs) unless ``ckpt_path`` is given.
+    With several inputs, ``cfg.on_error`` says whether a bad one stops the run or is skipped
+    (:func:`srmri.tasks.batch.run_batch`).
     """
+    check_config(cfg, ISOTROPIC_KEYS)
     options = options_from_config(cfg)
     jobs = plan_outputs(cfg.input, cfg.output, options)
     module = None
@@ -35,8 +55,8 @@ def isotropic(cfg: DictConfig) -> list[Report]:
         module = load_module(cfg.ckpt_path)
         log.info("restored %s", cfg.ckpt_path)
     run_dir = Path(cfg.paths.output_dir)
-    reports = []
-    for source, target in jobs:
+
+    def make_isotropic(source: Path, target: Path) -> Path:
         run = run_dir / source.name if len(jobs) > 1 else run_dir
         report = isotropic_file(source, target, options, module, run)
         a = report.acquisition
@@ -47,7 +67,9 @@ def isotropic(cfg: DictConfig) -> list[Report]:
             + (f", {report.steps} training steps" if report.steps else "")
             + f"; train {report.train_seconds:.0f} s, apply {report.apply_seconds:.0f} s"
         )
-        reports.append(report)
+        return target
+
+    outputs = run_batch(jobs, make_isotropic, cfg.on_error)
     if module is None and options.method == "srmri":
         print(f"run directory: {run_dir}")
-    return reports
+    return outputs

@@ -17,11 +17,17 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from srmri.tasks.evaluate import EVALUATE_KEYS
+from srmri.tasks.isotropic import ISOTROPIC_KEYS
 from srmri.tasks.predict import PREDICT_KEYS
 from srmri.tasks.train import TRAIN_KEYS
 
 ROOT = Path(__file__).parents[3]
-COMMANDS = {"train": TRAIN_KEYS, "evaluate": EVALUATE_KEYS, "predict": PREDICT_KEYS}
+COMMANDS = {
+    "train": TRAIN_KEYS,
+    "evaluate": EVALUATE_KEYS,
+    "predict": PREDICT_KEYS,
+    "isotropic": ISOTROPIC_KEYS,
+}
 # Keys every entry config has that are not options of the command (its name and folders).
 NOT_OPTIONS = {"task_name", "paths"}
 OPTION = re.compile(r"^  (?P<key>[a-z_][a-z_0-9.]*)=(?P<default>\S+)\s+(?P<text>\S.*)$")
