@@ -126,8 +126,10 @@ def test_smoke_run_trains_on_the_clock_and_reports_the_evaluation(tmp_path):
         }
         for row in rows:
             expected = same_slice_means(scores, model, row["view"], row["region"])
+            # The report's means come from evaluate()'s summary at full precision, the test's
+            # from metrics.csv, which holds 6 decimals: a mean of rounded values is within 5e-7.
             for key, value in expected.items():
-                assert row[key] == pytest.approx(value, abs=1e-9), key
+                assert row[key] == pytest.approx(value, abs=1e-6), key
             # Over one set of slices, the mean gain is the difference of the means.
             assert row["psnr_gain"] == pytest.approx(row["model_psnr"] - row["bicubic_psnr"])
             met = expected["ssim_gain"] > 0
