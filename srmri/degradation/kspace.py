@@ -98,7 +98,10 @@ class KSpace(BaseDegradation):
                 "crop_to_scale first"
             )
         h, w = height // s, width // s
-        spectrum = torch.fft.fft2(hr, norm="forward")
+        # A scanner measures a non-negative object; the normalised volume is unclipped (see
+        # srmri.data.normalisation), so its background may sit below 0, and the magnitude below
+        # would fold it back up as a bright background. Below-window intensities count as none.
+        spectrum = torch.fft.fft2(hr.clamp(min=0.0), norm="forward")
         rows, cols = kept_bins(height, h, hr.device), kept_bins(width, w, hr.device)
         block = spectrum.index_select(-2, rows).index_select(-1, cols)
         if self.noise_std > 0:

@@ -152,6 +152,9 @@ def score_panels(module: Any, batch: dict[str, Any]) -> dict[str, Any]:
     hr = batch["hr"].to(module.device)
     generator = torch.Generator(device=hr.device).manual_seed(PANEL_SEED)
     lr = module.degrade(hr, generator)
+    # The degradation acts on the volume's unclipped intensities; the target is clipped, as the
+    # module's batches and every score have it (srmri.data.normalisation).
+    hr = hr.clamp(0.0, 1.0)
     was_training = module.training
     module.eval()
     try:

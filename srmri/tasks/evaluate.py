@@ -68,7 +68,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     )
     settings = unrotated_if_global(settings, comparison)
     datamodule = hydra.utils.instantiate(
-        cfg.data, normalisation=comparison.normalisation, degradation=comparison.degradation
+        cfg.data,
+        normalisation=comparison.normalisation,
+        # As a config: Hydra would turn a dataclass argument into a config without its _target_.
+        degradation=comparison.degradation.config(),
     )
     datamodule.prepare_data()
     if not datamodule.records("test"):

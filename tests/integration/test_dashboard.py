@@ -33,6 +33,8 @@ SAMPLES_PER_EPOCH = 32
 RUN = [
     *TINY_TRAIN,
     f"trainer.max_epochs={EPOCHS}",
+    "model.images.every_n_epochs=1",
+    "model.images.n_slices=2",
     "trainer.log_every_n_steps=2",
     "logger=[wandb,tensorboard]",
     "print_config=false",
@@ -88,6 +90,7 @@ def expected_strip(module: SRModule, hr: np.ndarray) -> np.ndarray:
         reference.gaussian_blur(reference.resize(hr, small, a=-0.5, antialias=True), 3, 1.0), 0, 1
     )
     bicubic = reference.resize(lr, hr.shape, a=-0.75, antialias=False)
+    hr = np.clip(hr, 0, 1)  # the LR is made from the unclipped volume, the target is clipped
     with torch.no_grad():
         sr = module(torch.as_tensor(lr, dtype=torch.float32)[None, None])[0, 0].double().numpy()
     tiles = [

@@ -5,9 +5,12 @@ import numpy as np
 import pytest
 import torch
 
+from srmri.data import SRDataModule
+from srmri.data.sources import Mni152Source
 from srmri.degradation import KSpace, zero_fill
 from srmri.evaluation.comparison import CheckpointError
 from tests import reference
+from tests.helpers import NORMALISATION
 from tests.integration.test_evaluate import read_csv, run
 from tests.unit.degradation.test_kspace import interpolant_rows
 from tests.unit.evaluation.test_comparison import compare
@@ -44,7 +47,7 @@ def test_a_degradation_that_does_not_match_the_models_grid_is_refused(make_check
 
 
 @pytest.mark.slow
-def test_evaluate_scores_zero_fill_on_the_same_pixels(tmp_path, srmri_cache, mni_volume):
+def test_evaluate_scores_zero_fill_on_the_same_pixels(tmp_path, srmri_cache):
     from srmri.data import slice_of
 
     summary = run(
@@ -58,8 +61,15 @@ def test_evaluate_scores_zero_fill_on_the_same_pixels(tmp_path, srmri_cache, mni
     row = next(r for r in rows if r["method"] == "zero_fill" and r["region"] == "image")
     # The test's own NumPy computation: the slice cropped to x2, its k-space LR (float32, as the
     # study runs), zero-filled by the DFT interpolant, scored over the whole slice at angle 0.
-    hr = slice_of(mni_volume.image, "axial", 20)[:196, :232]
-    lr = KSpace(2)(hr[None, None])[0, 0].double().numpy()
+    # conf/data/mni152.yaml's normalisation: the window measured on the LR images, not clipped;
+    # k-space sees no intensity below 0, the target is clipped to [0, 1].
+    normalisation = {**NORMALISATION, "measured_on": "lr"}
+    volume = SRDataModule(
+        Mni152Source(srmri_cache), normalisation=normalisation, degradation=KSpace(2)
+    ).volumes("test")[0]
+    unclipped = slice_of(volume.image, "axial", 20)[:196, :232]
+    hr = unclipped.clamp(0, 1)
+    lr = KSpace(2)(unclipped[None, None])[0, 0].double().numpy()
     spectrum = np.fft.fft2(lr) / lr.size
     u_y, u_x = (np.arange(196) + 0.5) / 2 - 0.5, (np.arange(232) + 0.5) / 2 - 0.5
     sr = np.real(interpolant_rows(98, u_y) @ spectrum @ interpolant_rows(116, u_x).T)
