@@ -9,12 +9,13 @@ the end, so the command exits non-zero (:mod:`srmri.tasks.cli`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 from srmri.io.errors import BatchError, ConfigError, SrmriError
 from srmri.tasks.cli import log_to_file, one_line
@@ -98,3 +99,24 @@ def _summary(
     text = "\n".join(lines)
     print(text, file=out or sys.stdout, flush=True)
     log_to_file(text)
+
+
+def batch_keys(options: type, ckpt_path: Any) -> dict[str, Any]:
+    """The top-level keys of a file-by-file command's config (predict, isotropic) and their types:
+    the run's own, ``input``/``output``/``on_error``, and every field of its ``options`` dataclass."""
+    from srmri.tasks.config_check import COMMON_KEYS
+
+    hints = typing.get_type_hints(options)
+    return {
+        **COMMON_KEYS,
+        "ckpt_path": ckpt_path,
+        "input": str,
+        "output": str,
+        "on_error": OnError,
+        **{field.name: hints[field.name] for field in dataclasses.fields(options)},
+    }
+
+
+def options_from_config(options: type, cfg: Any) -> Any:
+    """The ``options`` dataclass filled from the keys of ``cfg`` named like its fields."""
+    return options(**{field.name: cfg[field.name] for field in dataclasses.fields(options)})

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import typing
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -14,28 +12,19 @@ from srmri.inference.paths import plan_outputs
 from srmri.io.checkpoints import load_module
 from srmri.isotropic.options import IsotropicOptions
 from srmri.isotropic.run import isotropic_file
-from srmri.tasks.batch import OnError, run_batch
-from srmri.tasks.config_check import COMMON_KEYS, check_config
+from srmri.tasks import batch
+from srmri.tasks.batch import batch_keys, run_batch
+from srmri.tasks.config_check import check_config
 
 log = logging.getLogger(__name__)
 
 # The keys of conf/isotropic.yaml: the run's own, and every field of IsotropicOptions (its types).
-ISOTROPIC_KEYS: dict[str, Any] = {
-    **COMMON_KEYS,
-    "ckpt_path": str | None,
-    "input": str,
-    "output": str,
-    "on_error": OnError,
-    **{
-        field.name: typing.get_type_hints(IsotropicOptions)[field.name]
-        for field in fields(IsotropicOptions)
-    },
-}
+ISOTROPIC_KEYS: dict[str, Any] = batch_keys(IsotropicOptions, ckpt_path=str | None)
 
 
 def options_from_config(cfg: DictConfig) -> IsotropicOptions:
     """The :class:`IsotropicOptions` named in ``cfg`` (``conf/isotropic.yaml``)."""
-    return IsotropicOptions(**{field.name: cfg[field.name] for field in fields(IsotropicOptions)})
+    return batch.options_from_config(IsotropicOptions, cfg)
 
 
 def isotropic(cfg: DictConfig) -> list[Path]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import typing
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -14,28 +12,19 @@ from srmri.inference.options import PredictOptions
 from srmri.inference.paths import plan_outputs
 from srmri.inference.predict import predict_file
 from srmri.io.checkpoints import load_module
-from srmri.tasks.batch import OnError, run_batch
-from srmri.tasks.config_check import COMMON_KEYS, check_config
+from srmri.tasks import batch
+from srmri.tasks.batch import batch_keys, run_batch
+from srmri.tasks.config_check import check_config
 
 log = logging.getLogger(__name__)
 
 # The keys of conf/predict.yaml: the run's own, and every field of PredictOptions (its types).
-PREDICT_KEYS: dict[str, Any] = {
-    **COMMON_KEYS,
-    "ckpt_path": str,
-    "input": str,
-    "output": str,
-    "on_error": OnError,
-    **{
-        field.name: typing.get_type_hints(PredictOptions)[field.name]
-        for field in fields(PredictOptions)
-    },
-}
+PREDICT_KEYS: dict[str, Any] = batch_keys(PredictOptions, ckpt_path=str)
 
 
 def options_from_config(cfg: DictConfig) -> PredictOptions:
     """The :class:`PredictOptions` named in ``cfg`` (``conf/predict.yaml``)."""
-    return PredictOptions(**{field.name: cfg[field.name] for field in fields(PredictOptions)})
+    return batch.options_from_config(PredictOptions, cfg)
 
 
 def predict(cfg: DictConfig) -> list[Path]:
