@@ -164,7 +164,11 @@ def report_markdown(summary: Mapping[str, Any], figures: Sequence[str]) -> str:
 def _rotation(setup: Mapping[str, Any]) -> str:
     rotation = setup["rotation"]
     used = f"`{rotation['interpolation']}`, {rotation['description']}"
-    return used if rotation["turned"] else f"none (no angle turns the slice; set: {used})"
+    if not rotation["turned"]:
+        return f"none (no angle turns the slice; set: {used})"
+    # Reports written before rotation.band existed hold the slice as it was.
+    band = rotation.get("band", "square")
+    return f"{used}; reference band `{band}`: {rotation.get('band_description', band)}"
 
 
 def _scores_table(summary: Mapping[str, Any]) -> str:

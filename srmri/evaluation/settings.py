@@ -15,7 +15,7 @@ from typing import Any
 
 from srmri.data import VIEWS
 from srmri.evaluation.methods import BASELINES
-from srmri.evaluation.rotation import INTERPOLATIONS
+from srmri.evaluation.rotation import BANDS, INTERPOLATIONS
 from srmri.io.errors import ConfigError
 
 # The keys of conf/evaluate.yaml that :func:`read_settings` reads, with their types; values are
@@ -32,7 +32,7 @@ SETTINGS_KEYS: dict[str, Any] = {
     "device": str,
     "seed": int,
     "progress": bool,
-    "rotation": {"interpolation": str, "tolerance": float},
+    "rotation": {"interpolation": str, "band": str, "tolerance": float},
     "brain_mask": {"use_given": bool, "threshold": float},
     "figures": {"slices": Any, "zoom": float, "histogram_bins": int, "histogram_max": float},
 }
@@ -55,6 +55,8 @@ class Settings:
         seed: seed of the degradation's noise (when it has any).
         progress: show a progress bar.
         rotation_interpolation: how the HR slice is resampled when rotated.
+        rotation_band: ``disk`` (the HR slice low-passed to the disk band at every angle when
+            any angle turns) or ``square`` (as it is).
         tolerance: largest first-order change (normalised intensity) that the values rotated in
             from outside the slice may cause in any scored pixel.
         use_given_mask: use a volume's own brain mask when it has one.
@@ -77,6 +79,7 @@ class Settings:
     seed: int
     progress: bool
     rotation_interpolation: str
+    rotation_band: str
     tolerance: float
     use_given_mask: bool
     mask_threshold: float
@@ -105,6 +108,7 @@ def read_settings(cfg: Mapping[str, Any]) -> Settings:
         rotation["interpolation"],
         f"one of {list(INTERPOLATIONS)}",
     )
+    _require(rotation["band"] in BANDS, "rotation.band", rotation["band"], f"one of {list(BANDS)}")
     return Settings(
         checkpoints=read_checkpoints(cfg.get("ckpt_path")),
         views=read_views(cfg["views"]),
@@ -118,6 +122,7 @@ def read_settings(cfg: Mapping[str, Any]) -> Settings:
         seed=_integer(cfg["seed"], "seed"),
         progress=_flag(cfg["progress"], "progress"),
         rotation_interpolation=str(rotation["interpolation"]),
+        rotation_band=str(rotation["band"]),
         tolerance=tolerance,
         use_given_mask=_flag(mask["use_given"], "brain_mask.use_given"),
         mask_threshold=_number(mask["threshold"], "brain_mask.threshold"),

@@ -24,7 +24,14 @@ from srmri.data.brain_mask import brain_mask
 from srmri.degradation import crop_to_scale
 from srmri.evaluation.comparison import Comparison
 from srmri.evaluation.reach import reach
-from srmri.evaluation.rotation import frame_shape, is_identity, margin, scored_region, turn
+from srmri.evaluation.rotation import (
+    disk_band,
+    frame_shape,
+    is_identity,
+    margin,
+    scored_region,
+    turn,
+)
 from srmri.evaluation.scores import Scores
 from srmri.evaluation.settings import Settings
 from srmri.metrics import SSIM_WINDOW, psnr, ssim
@@ -96,6 +103,20 @@ def method_reach(comparison: Comparison, settings: Settings, largest: int) -> di
         )
         for method in comparison.methods
     }
+
+
+def reference(
+    hr: Tensor, angles: Sequence[float], frame: tuple[int, int], settings: Settings
+) -> Tensor:
+    """The HR slices ``(B, 1, H, W)`` as scored: each turned by its angle into ``frame``.
+
+    When the run turns any slice and ``rotation.band`` is ``disk``, every slice is first
+    low-passed to the disk band, so that every angle's reference holds the same frequencies
+    (see :mod:`srmri.evaluation.rotation`). Not yet clipped to the data range.
+    """
+    if settings.rotation_band == "disk" and not all(map(is_identity, settings.angles)):
+        hr = disk_band(hr)
+    return turn(hr, angles, frame, settings.rotation_interpolation)
 
 
 def run_study(volumes: Sequence[Volume], comparison: Comparison, settings: Settings) -> Outcome:
@@ -190,7 +211,7 @@ def _score_chunk(
     rows = torch.tensor([slices.indices.index(k) for k, _ in chunk])
     shape = (int(slices.hr.shape[-2]), int(slices.hr.shape[-1]))
     frame = frame_shape(shape, settings.angles, comparison.scale)
-    hr = turn(slices.hr[rows, None].to(device), angles, frame, settings.rotation_interpolation)
+    hr = reference(slices.hr[rows, None].to(device), angles, frame, settings)
     # The degradation sees the normalised intensities as they are; the scored HR is clipped.
     lr = comparison.degradation(hr, generator)
     hr = hr.clamp(0.0, 1.0)

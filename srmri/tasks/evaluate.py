@@ -24,6 +24,7 @@ from srmri.evaluation.report import (
     report_markdown,
     write_report,
 )
+from srmri.evaluation.rotation import BANDS
 from srmri.evaluation.rotation import DESCRIPTIONS as ROTATION_DESCRIPTIONS
 from srmri.evaluation.scores import REGIONS
 from srmri.evaluation.settings import SETTINGS_KEYS, Settings, read_settings
@@ -207,6 +208,8 @@ def setup_record(
         "rotation": {
             "interpolation": settings.rotation_interpolation,
             "description": ROTATION_DESCRIPTIONS[settings.rotation_interpolation],
+            "band": settings.rotation_band if rotating else "square",
+            "band_description": BANDS[settings.rotation_band if rotating else "square"],
             "turned": rotating,
         },
         "brain_masks": outcome.mask_sources,

@@ -16,7 +16,7 @@ def config(**overrides):
         "device": "cpu",
         "seed": 0,
         "progress": False,
-        "rotation": {"interpolation": "bicubic", "tolerance": 1e-3},
+        "rotation": {"interpolation": "bicubic", "band": "disk", "tolerance": 1e-3},
         "brain_mask": {"use_given": True, "threshold": 0.1},
         "figures": {"slices": None, "zoom": 0.25, "histogram_bins": 10, "histogram_max": 0.25},
     }
@@ -77,8 +77,18 @@ def test_checkpoint_forms():
         ({"batch_size": 0}, "batch_size"),
         ({"overwrite": "yes"}, "overwrite"),
         ({"slices": [-1]}, "slices"),
-        ({"rotation": {"interpolation": "spline", "tolerance": 0.0}}, "rotation.interpolation"),
-        ({"rotation": {"interpolation": "bicubic", "tolerance": -1}}, "rotation.tolerance"),
+        (
+            {"rotation": {"interpolation": "spline", "band": "disk", "tolerance": 0.0}},
+            "rotation.interpolation",
+        ),
+        (
+            {"rotation": {"interpolation": "fft", "band": "circle", "tolerance": 0.0}},
+            "rotation.band",
+        ),
+        (
+            {"rotation": {"interpolation": "bicubic", "band": "disk", "tolerance": -1}},
+            "rotation.tolerance",
+        ),
     ],
 )
 def test_bad_values_name_their_key(overrides, key):
