@@ -138,6 +138,8 @@ def train_overrides(recipe: Recipe, scale: int, run_dir: Path, cache_dir: Path |
         "model.images.every_n_epochs=0",
         # The clock ends the run; epochs only set how often the sampler reshuffles.
         "trainer.max_epochs=-1",
+        # Without this Lightning trains on past the budget until the first epoch ends.
+        "trainer.min_epochs=0",
         f"trainer.max_time='{lightning_duration(budget)}'",
         f"trainer.val_check_interval='{lightning_duration(recipe.val_interval_seconds)}'",
         "trainer.enable_progress_bar=false",
