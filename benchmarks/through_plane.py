@@ -233,6 +233,8 @@ def run_case(
     window = intensity_window(truth, region, "percentile", 0.5, 99.5)
     common = {"thickness": thickness * in_plane}
     result = {"scan": scan, "case": name, "k": spacing, "thick_shape": list(thick.shape)}
+    # The machine may be shared: the 1-minute load average before and after the srmri run.
+    result["load"] = [os.getloadavg()[0]]
     outputs = {}
     for method in ("srmri", "cubic"):
         output = folder / f"{scan}_{method}.nii.gz"
@@ -248,6 +250,8 @@ def run_case(
                 f"{scan} {name}: output {data.shape} is not the truth's {truth.shape}"
             )
         result[method] = {**measured, **score(data, truth, region, window)}
+        if method == "srmri":
+            result["load"].append(os.getloadavg()[0])
         outputs[method] = data
         output.unlink()
     if figure is not None:
@@ -258,7 +262,8 @@ def run_case(
         f"{result['srmri']['psnr']:.2f} dB / {result['srmri']['ssim']:.4f}, cubic "
         f"{result['cubic']['psnr']:.2f} dB / {result['cubic']['ssim']:.4f}, gain "
         f"{result['gain_db']:+.2f} dB; {result['srmri']['seconds']:.0f} s "
-        f"({result['srmri']['steps']} steps), peak {result['srmri']['peak_bytes'] / 1e9:.2f} GB",
+        f"({result['srmri']['steps']} steps), peak {result['srmri']['peak_bytes'] / 1e9:.2f} GB, "
+        f"load {result['load'][0]:.1f}-{result['load'][1]:.1f}",
         flush=True,
     )
     return result
@@ -387,6 +392,7 @@ def _write(results: list[dict], options: dict, note: str = "") -> None:
             f"{r['srmri']['apply_seconds']:.0f})",
             str(r["srmri"]["steps"]),
             f"{r['srmri']['peak_bytes'] / 1e9:.2f}",
+            "-".join(f"{load:.0f}" for load in r["load"]) if "load" in r else "",
         ]
         for r in results
     ]
@@ -404,6 +410,7 @@ def _write(results: list[dict], options: dict, note: str = "") -> None:
             "seconds (train + apply)",
             "steps",
             "peak GB",
+            "load (1 min, before-after)",
         ],
         rows,
     )

@@ -91,7 +91,7 @@ class IsotropicOptions:
     patch_rows: int = 64
     patch_width: int = 64
     batch_size: int = 8
-    flips: bool = True
+    flips: bool = False
     seed: int = 42
     threads: int | None = 1
     logger: str = "wandb"
