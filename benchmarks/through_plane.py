@@ -24,6 +24,7 @@ scan without one. Updates the ``through_plane`` section of ``benchmarks/RESULTS.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -284,7 +285,12 @@ def parse_settings(settings: list[str]) -> dict:
             raise SystemExit(
                 f"--set {setting!r}: expected KEY=VALUE with KEY one of {sorted(known)}"
             )
-        options[key] = yaml.safe_load(value)
+        parsed = yaml.safe_load(value)
+        if isinstance(parsed, str):
+            # YAML 1.1 reads 4e-3 (no dot) as a string; a number was meant.
+            with contextlib.suppress(ValueError):
+                parsed = float(parsed)
+        options[key] = parsed
     return options
 
 
