@@ -24,6 +24,7 @@ scan without one. Updates the ``through_plane`` section of ``benchmarks/RESULTS.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -233,6 +234,8 @@ def run_case(
     window = intensity_window(truth, region, "percentile", 0.5, 99.5)
     common = {"thickness": thickness * in_plane}
     result = {"scan": scan, "case": name, "k": spacing, "thick_shape": list(thick.shape)}
+    # The machine may be shared: the 1-minute load average before and after the srmri run.
+    result["load"] = [os.getloadavg()[0]]
     outputs = {}
     for method in ("srmri", "cubic"):
         output = folder / f"{scan}_{method}.nii.gz"
@@ -248,6 +251,8 @@ def run_case(
                 f"{scan} {name}: output {data.shape} is not the truth's {truth.shape}"
             )
         result[method] = {**measured, **score(data, truth, region, window)}
+        if method == "srmri":
+            result["load"].append(os.getloadavg()[0])
         outputs[method] = data
         output.unlink()
     if figure is not None:
@@ -258,10 +263,35 @@ def run_case(
         f"{result['srmri']['psnr']:.2f} dB / {result['srmri']['ssim']:.4f}, cubic "
         f"{result['cubic']['psnr']:.2f} dB / {result['cubic']['ssim']:.4f}, gain "
         f"{result['gain_db']:+.2f} dB; {result['srmri']['seconds']:.0f} s "
-        f"({result['srmri']['steps']} steps), peak {result['srmri']['peak_bytes'] / 1e9:.2f} GB",
+        f"({result['srmri']['steps']} steps), peak {result['srmri']['peak_bytes'] / 1e9:.2f} GB, "
+        f"load {result['load'][0]:.1f}-{result['load'][1]:.1f}",
         flush=True,
     )
     return result
+
+
+def parse_settings(settings: list[str]) -> dict:
+    """``["flips=false", "n_feats=48"]`` -> ``{"flips": False, "n_feats": 48}`` (YAML values),
+    each key checked against :class:`srmri.isotropic.IsotropicOptions`."""
+    import yaml
+
+    from srmri.isotropic import IsotropicOptions
+
+    known = IsotropicOptions.__dataclass_fields__
+    options = {}
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep or key not in known:
+            raise SystemExit(
+                f"--set {setting!r}: expected KEY=VALUE with KEY one of {sorted(known)}"
+            )
+        parsed = yaml.safe_load(value)
+        if isinstance(parsed, str):
+            # YAML 1.1 reads 4e-3 (no dot) as a string; a number was meant.
+            with contextlib.suppress(ValueError):
+                parsed = float(parsed)
+        options[key] = parsed
+    return options
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -285,6 +315,17 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument(
         "--only", help="comma-separated words: run only the demo cases whose name holds one"
     )
+    parser.add_argument(
+        "--scans", help="comma-separated development scans to run (default: all of them)"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an isotropic option for every srmri run (repeatable; YAML values), e.g. flips=false",
+    )
+    parser.add_argument("--no-write", action="store_true", help="leave RESULTS.md as it is")
     parser.add_argument("--note", default="", help="a paragraph added to the RESULTS.md section")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -298,9 +339,16 @@ def main(argv: list[str] | None = None) -> list[dict]:
     options = dict(SMOKE_OPTIONS) if args.smoke else {}
     if args.budget:
         options["budget"] = args.budget
+    options.update(parse_settings(args.set))
+    scans = args.scans.split(",") if args.scans else DEV_SCANS
+    unknown = sorted(set(scans) - set(DEV_SCANS))
+    if unknown:
+        parser.error(
+            f"--scans: unknown development scan(s) {unknown}; expected some of {DEV_SCANS}"
+        )
     jobs = []
     if args.cases in ("all", "dev") and not args.smoke and args.dev.is_dir():
-        for scan in DEV_SCANS:
+        for scan in scans:
             if (args.dev / f"{scan}.nii.gz").is_file():
                 image, mask, origin = load_dev(scan, args.dev)
                 jobs.append((scan, image, mask, DEV_CASE, origin))
@@ -325,7 +373,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
         with ThreadPoolExecutor(max(1, args.jobs)) as pool:
             results = list(pool.map(one, jobs))
-    if not args.smoke:
+    if not args.smoke and not args.no_write:
         _write(results, options, args.note)
     return results
 
@@ -334,6 +382,7 @@ def _write(results: list[dict], options: dict, note: str = "") -> None:
     from srmri.isotropic import IsotropicOptions
 
     budget = options.get("budget", IsotropicOptions().budget)
+    changed = "".join(f", {key}={value}" for key, value in options.items() if key != "budget")
     rows = [
         [
             r["scan"] + (" (automatic mask)" if r.get("mask") == "automatic" else ""),
@@ -349,6 +398,7 @@ def _write(results: list[dict], options: dict, note: str = "") -> None:
             f"{r['srmri']['apply_seconds']:.0f})",
             str(r["srmri"]["steps"]),
             f"{r['srmri']['peak_bytes'] / 1e9:.2f}",
+            "-".join(f"{load:.0f}" for load in r["load"]) if "load" in r else "",
         ]
         for r in results
     ]
@@ -366,6 +416,7 @@ def _write(results: list[dict], options: dict, note: str = "") -> None:
             "seconds (train + apply)",
             "steps",
             "peak GB",
+            "load (1 min, before-after)",
         ],
         rows,
     )
@@ -385,7 +436,7 @@ def _write(results: list[dict], options: dict, note: str = "") -> None:
             f"**{'met' if worst_peak <= TARGET_PEAK_GB else 'missed'}** (largest {worst_peak:.2f} GB).\n"
         )
     body = (
-        f"{machine_line()} Default options (`conf/isotropic.yaml`, budget {budget}); each volume "
+        f"{machine_line()} Default options (`conf/isotropic.yaml`, budget {budget}{changed}); each volume "
         "in a fresh process; seconds are the whole `isotropic_file` call (read, train, apply, "
         "write). Thick slices simulated along the superior-inferior axis of isotropic volumes "
         "(see `benchmarks/through_plane.py`); scores inside the brain on the original grid.\n\n"

@@ -3,7 +3,10 @@
 Every plane that contains the slice axis is super-resolved, in both families of such planes (for
 slice axis ``a`` and in-plane axes ``p < q``: the planes at fixed ``p`` and those at fixed ``q``),
 and the two estimates of each thin voxel are averaged. Planes go to the network with the slice axis
-as rows (the degraded axis of training) and the in-plane axis as columns.
+as rows (the degraded axis of training) and the in-plane axis as columns. With test-time flips each
+batch of planes is also given to the network flipped along its rows, its columns and both, each
+output flipped back, and the four averaged: the network was trained on randomly flipped patches,
+its sub-pixel layer is not flip-equivariant, and the mean of the four cancels part of its error.
 """
 
 from __future__ import annotations
@@ -17,6 +20,20 @@ from torch import Tensor, nn
 from srmri.models.one_axis import bspline_rows
 
 Advance = Callable[[int], None]
+
+# Test-time flips: the plane dimensions flipped, (rows = slice axis, columns = in-plane axis).
+FLIPS: tuple[tuple[int, ...], ...] = ((), (-2,), (-1,), (-2, -1))
+
+
+def predict_flipped(network: nn.Module, planes: Tensor, flips: bool) -> Tensor:
+    """``network(planes)`` for ``(B, 1, n, W)`` planes; with ``flips`` the mean over :data:`FLIPS`
+    of the network applied to the flipped planes, its output flipped back: ``(B, 1, m, W)``."""
+    if not flips:
+        return network(planes)
+    total = network(planes)
+    for dims in FLIPS[1:]:
+        total = total + network(planes.flip(dims)).flip(dims)
+    return total / len(FLIPS)
 
 
 def _planes(volume: Tensor, axis: int, held: int) -> Tensor:
@@ -39,9 +56,11 @@ def super_resolve(
     network: nn.Module,
     batch_size: int = 8,
     advance: Advance | None = None,
+    flips: bool = False,
 ) -> Tensor:
     """``(X, Y, Z)`` normalised volume -> the network's thin-slice volume, both plane families
-    averaged; the slice ``axis`` grows from ``n`` to ``round(n * factor)`` voxels.
+    averaged; the slice ``axis`` grows from ``n`` to ``round(n * factor)`` voxels. With ``flips``
+    each plane's estimate is the mean over the test-time flips (:func:`predict_flipped`).
 
     ``advance(k)`` is called after every batch of ``k`` planes (a progress bar).
     """
@@ -52,7 +71,7 @@ def super_resolve(
         parts = []
         for start in range(0, planes.shape[0], batch_size):
             batch = planes[start : start + batch_size].contiguous()
-            parts.append(network(batch))
+            parts.append(predict_flipped(network, batch, flips))
             if advance is not None:
                 advance(batch.shape[0])
         estimate = _unplanes(torch.cat(parts), axis, held)

@@ -65,6 +65,8 @@ class IsotropicOptions:
         patch_rows: about how many HR rows (degraded axis) a training patch has.
         patch_width: columns of a training patch.
         batch_size: planes per network call when the network is applied.
+        flips: test-time flips: each plane is also super-resolved flipped along the slice axis,
+            the in-plane axis and both, and the four estimates (flipped back) are averaged.
         seed: seed of the patch sampling and the initial weights.
         threads: torch CPU threads, 1 by default: on a CPU shared with other jobs, several threads
             spin-wait for each other and a training step costs many times the CPU time (measured:
@@ -89,6 +91,7 @@ class IsotropicOptions:
     patch_rows: int = 64
     patch_width: int = 64
     batch_size: int = 8
+    flips: bool = False
     seed: int = 42
     threads: int | None = 1
     logger: str = "wandb"

@@ -132,7 +132,12 @@ def _make_isotropic(
             planes = sum(source.spatial_shape) - source.spatial_shape[axis]
             with progress_bar(options.progress, source.name, planes, "planes") as advance:
                 thin = super_resolve(
-                    normalised, axis, module.inference_network, options.batch_size, advance
+                    normalised,
+                    axis,
+                    module.inference_network,
+                    options.batch_size,
+                    advance,
+                    options.flips,
                 )
             out[target] = denormalise(thin.clamp(0.0, 1.0), lo, hi).numpy()
             report.apply_seconds += time.perf_counter() - started
