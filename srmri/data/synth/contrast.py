@@ -53,6 +53,9 @@ def mix_tissues(
     noise = torch.randn((1, tissues, *coarse), generator=generator)
     if texture_scale > 1:
         noise = F.interpolate(noise, size=shape, mode="trilinear", align_corners=False)
+        # Interpolation averages neighbours and shrinks the variance: back to unit variance, so
+        # that spreads are the tissues' standard deviations.
+        noise = noise / noise.std(dim=(2, 3, 4), keepdim=True).clamp_min(1e-6)
     means = torch.as_tensor(contrast.means, dtype=torch.float32).view(-1, 1, 1, 1)
     spreads = torch.as_tensor(contrast.spreads, dtype=torch.float32).view(-1, 1, 1, 1)
     return (fractions * (means + spreads * noise[0])).sum(0)
