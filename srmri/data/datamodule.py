@@ -39,6 +39,7 @@ from torch.utils.data import DataLoader
 from srmri.data.datasets import EvalSlices, TrainPatches, batch_as_is, eval_batches
 from srmri.data.normalisation import normalisation_config
 from srmri.data.records import SPLITS, DataError, VolumeRecord
+from srmri.data.refreshing import RefreshingPatches
 from srmri.data.sampling import EpochSampler
 from srmri.data.slicing import SliceTable, slice_table
 from srmri.data.sources import Source
@@ -206,17 +207,17 @@ class SRDataModule(pl.LightningDataModule):
                 f"no training slice has a foreground fraction >= min_foreground={self.min_foreground} "
                 f"in views {self.views} of {[v.record.name for v in volumes]}"
             )
-        dataset = TrainPatches(
-            volumes,
-            self.views,
-            table,
-            self.patch_size,
-            self.seed,
-            self.augment,
-            self.has_masks,
-            self.samples_per_epoch,
-        )
+        dataset = self._patches(volumes, table)
         rank, world_size = self._shard()
+        refresh_every = int(getattr(self.source, "refresh_every", 0) or 0)
+        if refresh_every and hasattr(self.source, "train_records"):
+            # A generating source renews its volumes every `refresh_every` batches of each rank.
+            dataset = RefreshingPatches(
+                self._block_patches,
+                refresh_every * self.batch_size * world_size,
+                self.samples_per_epoch,
+                first=dataset,
+            )
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
@@ -226,6 +227,33 @@ class SRDataModule(pl.LightningDataModule):
             pin_memory=self.pin_memory,
             persistent_workers=self.num_workers > 0,
         )
+
+    def _patches(self, volumes: Sequence[Volume], table: SliceTable) -> TrainPatches:
+        return TrainPatches(
+            volumes,
+            self.views,
+            table,
+            self.patch_size,
+            self.seed,
+            self.augment,
+            self.has_masks,
+            self.samples_per_epoch,
+        )
+
+    def _block_patches(self, block: int) -> TrainPatches:
+        """Training patches over the volumes of ``block`` of a generating source."""
+        records = self.source.train_records(block)
+        load = partial(
+            load_volume,
+            normalisation=self.normalisation,
+            degradation=self.degradation,
+            views=self.views,
+        )
+        volumes = _cached_volumes(records, load, self.cache_workers)
+        table = slice_table(volumes, self.views, self.min_foreground, self.foreground_level)
+        if len(table) == 0:
+            raise DataError(f"block {block} of {type(self.source).__name__} has no usable slice")
+        return self._patches(volumes, table)
 
     def val_dataloader(self) -> DataLoader:
         return self._eval_loader("val")

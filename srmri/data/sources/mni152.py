@@ -77,21 +77,17 @@ class Mni152Source:
         if not self.image_path.is_file():
             template = load_mni152_template(resolution=self.resolution)
             data = np.asarray(template.get_fdata(), dtype=np.float32)
-            _save_atomic(nib.Nifti1Image(data, template.affine), self.image_path)
+            save_atomic(nib.Nifti1Image(data, template.affine), self.image_path)
         if not self.mask_path.is_file():
             mask = load_mni152_brain_mask(resolution=self.resolution)
             data = (np.asarray(mask.get_fdata()) > 0).astype(np.uint8)
-            _save_atomic(nib.Nifti1Image(data, mask.affine), self.mask_path)
+            save_atomic(nib.Nifti1Image(data, mask.affine), self.mask_path)
 
     def splits(self) -> dict[str, list[VolumeRecord]]:
         """One record per set, each restricted to its slab of the RAS grid."""
         self.prepare()
         mask = nib.as_closest_canonical(nib.load(self.mask_path)).get_fdata() > 0
-        other = tuple(a for a in range(3) if a != self.axis)
-        present = np.flatnonzero(mask.any(axis=other))
-        ranges = slab_ranges(
-            int(present[0]), int(present[-1]) + 1, self.fractions, self.order, self.gap
-        )
+        ranges = brain_slabs(mask, self.axis, self.fractions, self.order, self.gap)
         if self.split_dir is not None:
             write_split(
                 self.split_dir,
@@ -116,9 +112,22 @@ class Mni152Source:
         }
 
 
-def _save_atomic(image: nib.Nifti1Image, path: Path) -> None:
+def brain_slabs(
+    mask: np.ndarray, axis: int, fractions: Mapping[str, float], order: Sequence[str], gap: int
+) -> dict[str, tuple[int, int] | None]:
+    """Slab ranges (see :func:`~srmri.data.splits.slab_ranges`) over the extent of an ``(X, Y, Z)``
+    brain ``mask`` along ``axis``."""
+    other = tuple(a for a in range(3) if a != axis)
+    present = np.flatnonzero(np.asarray(mask).any(axis=other))
+    return slab_ranges(int(present[0]), int(present[-1]) + 1, fractions, order, gap)
+
+
+def save_atomic(image: nib.Nifti1Image, path: Path) -> None:
+    """Write a NIfTI image through a temporary file in the same folder, then rename it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp.", suffix=".nii.gz")
+    # nibabel picks the format (compressed or not) from the file name's ending.
+    suffix = ".nii.gz" if path.name.endswith(".nii.gz") else path.suffix
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp.", suffix=suffix)
     os.close(fd)
     try:
         nib.save(image, tmp)
