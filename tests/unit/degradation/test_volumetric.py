@@ -44,11 +44,12 @@ def test_presets_in_3d_are_the_separable_kernels(preset, scale):
     if preset == "thesis_opencv":
         blurred = gaussian_3d(hr, 3, 1.0)
         expected = along_axes(
-            blurred, [resample_matrix(n, m, -0.75, False) for n, m in zip(shape, lr_shape)]
+            blurred,
+            [resample_matrix(n, m, -0.75, False) for n, m in zip(shape, lr_shape, strict=True)],
         )
     else:
         expected = along_axes(
-            hr, [resample_matrix(n, m, -0.5, True) for n, m in zip(shape, lr_shape)]
+            hr, [resample_matrix(n, m, -0.5, True) for n, m in zip(shape, lr_shape, strict=True)]
         )
         if preset == "seed":
             expected = gaussian_3d(expected, 3, 1.0)
@@ -103,7 +104,9 @@ def test_3d_grid_and_config():
     degradation = Degradation(scale=2, spatial_dims=3)
     assert degradation.factors == (2.0, 2.0, 2.0) and degradation.spatial_dims == 3
     assert degradation.lr_shape((20, 16, 14, 12)) == (8, 7, 6)
-    np.testing.assert_allclose(degradation.lr_positions(14, axis=-3).numpy(), np.arange(7) * 2 + 0.5)
+    np.testing.assert_allclose(
+        degradation.lr_positions(14, axis=-3).numpy(), np.arange(7) * 2 + 0.5
+    )
     assert build_degradation(degradation.config()) == degradation
     kspace = KSpace(3, spatial_dims=3)
     assert build_degradation(kspace.config()) == kspace
