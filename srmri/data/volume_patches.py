@@ -105,15 +105,17 @@ class TrainVolumePatches(Dataset):
 
 
 def block_bounds(size: int, block: int, scale: int) -> list[tuple[int, int]]:
-    """``[start, stop)`` of near-equal blocks of at most ``block`` voxels (multiples of ``scale``)
-    tiling the first ``size - size % scale`` voxels of an axis."""
+    """``[start, stop)`` of near-equal blocks of at least ``block`` voxels (less than twice that;
+    the whole axis when it is shorter), multiples of ``scale``, tiling the first
+    ``size - size % scale`` voxels of an axis. At least ``block``, so that a block is never
+    thinner than the SSIM window when ``block`` is not."""
     units, per_block = size // scale, max(1, block // scale)
-    count = max(1, -(-units // per_block))
+    count = max(1, units // per_block)
     return [(i * units // count * scale, (i + 1) * units // count * scale) for i in range(count)]
 
 
 class EvalVolumeBlocks(Dataset):
-    """The held-out volumes cut into 3-D blocks of at most ``block`` voxels per axis (multiples of
+    """The held-out volumes cut into 3-D blocks of ``block`` to ``2 block`` voxels per axis (multiples of
     ``scale``, trailing voxels that do not fill a scale dropped as for slices); item ``i`` is a
     batch of one block.
 

@@ -74,3 +74,25 @@ def test_3d_scores_inside_a_mask_and_a_border():
         valid = np.zeros(full.shape, dtype=bool)
         valid[PAD:-PAD, PAD:-PAD, PAD:-PAD] = True
         assert got_ssim[i].item() == pytest.approx(full[valid & m].mean(), abs=TOLERANCE)
+
+
+def test_3d_ssim_map_is_torchmetrics_3d_ssim_inside_the_frame():
+    from torchmetrics.functional.image import structural_similarity_index_measure
+
+    from srmri.metrics import ssim_map
+
+    sr, hr = volume_pair(shape=(1, 1, 14, 15, 13))
+    sr = sr.clamp(0, 1)
+    _, expected = structural_similarity_index_measure(
+        sr,
+        hr,
+        gaussian_kernel=True,
+        sigma=1.5,
+        kernel_size=11,
+        data_range=1.0,
+        return_full_image=True,
+    )
+    inside = (..., *(slice(PAD, -PAD),) * 3)
+    got = ssim_map(sr, hr)
+    torch.testing.assert_close(got[inside], expected[inside], atol=1e-12, rtol=0)
+    assert torch.isnan(got[..., :PAD, :, :]).all()

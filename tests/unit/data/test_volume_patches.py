@@ -63,7 +63,8 @@ def test_cube_symmetries_are_the_48_distinct_ones():
 
 
 def test_block_bounds_tile_the_cropped_axis():
-    assert block_bounds(35, 16, 2) == [(0, 10), (10, 22), (22, 34)]
+    assert block_bounds(35, 10, 2) == [(0, 10), (10, 22), (22, 34)]
+    assert block_bounds(35, 16, 2) == [(0, 16), (16, 34)]
     assert block_bounds(10, 64, 3) == [(0, 9)]
 
 
@@ -77,7 +78,7 @@ def test_evaluation_blocks_cover_each_volume_once_and_ranks_split_them(make_fold
         origin = batch["origin"][0].tolist()
         region = tuple(slice(o, o + n) for o, n in zip(origin, batch["hr"].shape[2:], strict=True))
         np.testing.assert_array_equal(batch["hr"][0, 0].numpy(), volume.image[region].numpy())
-        assert all(n % 2 == 0 and n <= 16 for n in batch["hr"].shape[2:])
+        assert all(n % 2 == 0 and 16 <= n < 32 for n in batch["hr"].shape[2:])
         covered[region] += 1
     cropped = tuple(slice(0, n - n % 2) for n in volume.image.shape)
     assert (covered[cropped] == 1).all() and covered.sum() == covered[cropped].size
