@@ -266,7 +266,13 @@ class SRDataModule(pl.LightningDataModule):
     def _eval_loader(self, split: str) -> DataLoader:
         if self.spatial_dims == 3:
             dataset: Dataset = EvalVolumeBlocks(
-                self.volumes(split), self.eval_block, self.scale, self.has_masks, *self._shard()
+                self.volumes(split),
+                self.eval_block,
+                self.scale,
+                self.has_masks,
+                *self._shard(),
+                min_foreground=0.0 if split == "test" else self.min_foreground,
+                foreground_level=self.foreground_level,
             )
         else:
             table = self.table(split)

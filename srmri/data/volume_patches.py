@@ -117,7 +117,8 @@ def block_bounds(size: int, block: int, scale: int) -> list[tuple[int, int]]:
 class EvalVolumeBlocks(Dataset):
     """The held-out volumes cut into 3-D blocks of ``block`` to ``2 block`` voxels per axis (multiples of
     ``scale``, trailing voxels that do not fill a scale dropped as for slices); item ``i`` is a
-    batch of one block.
+    batch of one block. Blocks whose foreground fraction (brain mask, else intensities above
+    ``foreground_level``) is below ``min_foreground`` are left out.
 
     Batch dict: ``hr`` ``(1, 1, D, H, W)`` float32 (axes X, Y, Z of the volume), ``mask`` (only
     when ``with_mask``), ``subject``, ``contrast``, ``view`` (``["volume"]``), ``slice``
@@ -133,6 +134,8 @@ class EvalVolumeBlocks(Dataset):
         with_mask: bool,
         rank: int = 0,
         world_size: int = 1,
+        min_foreground: float = 0.0,
+        foreground_level: float = 0.05,
     ) -> None:
         self.volumes = list(volumes)
         self.with_mask = with_mask
@@ -140,7 +143,12 @@ class EvalVolumeBlocks(Dataset):
         for v, volume in enumerate(self.volumes):
             grids = [block_bounds(n, block, scale) for n in volume.image.shape]
             boxes = [(x, y, z) for x in grids[0] for y in grids[1] for z in grids[2]]
-            items += [(v, index, box) for index, box in enumerate(boxes)]
+            region = volume.mask if volume.mask is not None else volume.image > foreground_level
+            for index, box in enumerate(boxes):
+                # As for slices: validation drops blocks with too little brain (test keeps all).
+                inside = region[tuple(slice(start, stop) for start, stop in box)]
+                if min_foreground == 0 or inside.float().mean() >= min_foreground:
+                    items.append((v, index, box))
         # Every block goes to exactly one rank.
         self.items = items[rank::world_size]
 
