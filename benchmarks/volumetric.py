@@ -166,14 +166,19 @@ def predict_child(args: argparse.Namespace) -> None:
     """In a fresh process: predict a random LR volume with a 3-D module of the experiment's
     architecture; print wall time and peak memory as JSON."""
     torch.set_num_threads(args.threads)
-    cfg = json.loads(args.predict_config)
+    print(json.dumps(predict_random(json.loads(args.predict_config), args.shape, args.tile)))
+
+
+def predict_random(cfg: dict[str, Any], shape: list[int], tile: int) -> dict[str, Any]:
+    """Wall time, this process's peak memory and the output shape of ``predict_file`` on a random
+    LR volume of ``shape``."""
     module = SRModule(**cfg).eval()
     from srmri.inference.predict import predict_file
 
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "lr.nii.gz"
         rng = np.random.default_rng(0)
-        data = rng.random(tuple(args.shape), dtype=np.float32) * 1000
+        data = rng.random(tuple(shape), dtype=np.float32) * 1000
         nib.save(nib.Nifti1Image(data, np.diag([1.0, 1.0, 1.0, 1.0])), source)
         del data
         start = time.perf_counter()
@@ -181,16 +186,16 @@ def predict_child(args: argparse.Namespace) -> None:
             source,
             Path(folder) / "sr.nii.gz",
             module,
-            volume_tile=args.tile,
+            volume_tile=tile,
             overlap=network_radius(cfg["network"]),
             batch_size=1,
             device="cpu",
             progress=False,
         )
         seconds = time.perf_counter() - start
-        shape = nib.load(Path(folder) / "sr.nii.gz").shape
+        out_shape = nib.load(Path(folder) / "sr.nii.gz").shape
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"seconds": seconds, "peak_bytes": peak, "shape": list(shape)}))
+    return {"seconds": seconds, "peak_bytes": peak, "shape": list(out_shape)}
 
 
 def time_prediction(module: SRModule, shape: tuple[int, ...], threads: int, tile: int) -> dict:
@@ -238,7 +243,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     two, training_2d = train_for(cfg_2d, budget)
     scores = score_test_slab(three, two, three.datamodule_used)
     print(json.dumps({"training": [training_3d, training_2d], "scores": scores}), flush=True)
-    prediction = time_prediction(three, shape, args.threads, args.tile)
+    if args.smoke:
+        # In this process (a fresh one costs the imports again); its peak memory means nothing.
+        hparams = {k: three.hparams[k] for k in ("network", "degradation", "normalisation")}
+        prediction = predict_random(hparams, list(shape), args.tile)
+    else:
+        prediction = time_prediction(three, shape, args.threads, args.tile)
     result = {
         "budget_s": budget,
         "training": {"3-D": training_3d, "2-D": training_2d},

@@ -71,6 +71,7 @@ def test_3d_module_refuses_a_2d_degradation():
         tiny_module(NETWORK_3D, degradation={"scale": 2})
 
 
+@pytest.mark.slow
 def test_3d_fit_and_validation_scores_per_block(volume_data, tmp_path):
     module = volume_module()
     dm = volume_data()
