@@ -17,6 +17,11 @@ columns dropped); one batch holds slices of one view and shape; ``slice`` indexe
 volume as returned by :meth:`SRDataModule.volumes`. ``mask`` is present only when every volume of
 the source has a brain mask.
 
+Volumes (``spatial_dims=3``): train ``{"hr": (B, 1, P, P, P), "mask": ...}`` random cubes with the
+48 symmetries of the cube as augmentation; val / test: each held-out volume cut into blocks of at
+most ``eval_block`` voxels per axis, one block per batch ``{"hr": (1, 1, D, H, W), ...}`` with
+``view == ["volume"]`` (see :mod:`srmri.data.volume_patches`).
+
 Volumes stay in memory as float32 (4 bytes per voxel, plus 1 per mask voxel); training volumes are
 held once more as contiguous axial slice stacks when ``axial`` is among the views (see
 :class:`~srmri.data.datasets.TrainPatches`).
@@ -34,7 +39,7 @@ from functools import partial
 
 import pytorch_lightning as pl
 from monai.data import CacheDataset
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 from srmri.data.datasets import EvalSlices, TrainPatches, batch_as_is, eval_batches
 from srmri.data.normalisation import normalisation_config
@@ -44,6 +49,7 @@ from srmri.data.sampling import EpochSampler
 from srmri.data.slicing import SliceTable, slice_table
 from srmri.data.sources import Source
 from srmri.data.volume import VIEWS, Volume, load_volume, slice_shape
+from srmri.data.volume_patches import EvalVolumeBlocks, TrainVolumePatches
 from srmri.degradation import SCALES, BaseDegradation, Degradation, build_degradation
 from srmri.io.legacy import upgrade_degradation
 from srmri.io.plain_values import plain
@@ -74,6 +80,9 @@ class SRDataModule(pl.LightningDataModule):
         degradation: the run's degradation (a :class:`~srmri.degradation.BaseDegradation` or its
             keyword arguments; default: the default one at ``scale``); a normalisation with
             ``measured_on: lr`` measures its window on the volumes it degrades.
+        spatial_dims: 2 (slices and square patches, default) or 3 (cubic patches and 3-D
+            evaluation blocks); the degradation must have the same.
+        eval_block: with ``spatial_dims=3``, the largest side of the evaluation blocks.
     """
 
     def __init__(
@@ -94,6 +103,8 @@ class SRDataModule(pl.LightningDataModule):
         cache_workers: int = 1,
         pin_memory: bool = False,
         degradation: BaseDegradation | Mapping | None = None,
+        spatial_dims: int = 2,
+        eval_block: int = 64,
     ) -> None:
         super().__init__()
         views = [views] if isinstance(views, str) else list(views)
@@ -136,7 +147,11 @@ class SRDataModule(pl.LightningDataModule):
         self.seed = int(seed)
         self.cache_workers = int(cache_workers)
         self.pin_memory = bool(pin_memory)
-        self.degradation = _degradation(degradation, self.scale)
+        _check(spatial_dims in (2, 3), "spatial_dims", spatial_dims, "2 or 3")
+        _check(eval_block >= scale, "eval_block", eval_block, f"an integer >= scale {scale}")
+        self.spatial_dims = int(spatial_dims)
+        self.eval_block = int(eval_block)
+        self.degradation = _degradation(degradation, self.scale, self.spatial_dims)
         self._splits: dict[str, list[VolumeRecord]] | None = None
         self._volumes: dict[str, list[Volume]] = {}
         self._tables: dict[str, SliceTable] = {}
@@ -201,16 +216,30 @@ class SRDataModule(pl.LightningDataModule):
         if not volumes:
             raise DataError(f"source {type(self.source).__name__} gave no training volume")
         self._check_patch_fits(volumes)
+        if self.spatial_dims == 3:
+            return self._train_loader(
+                TrainVolumePatches(
+                    volumes,
+                    self.patch_size,
+                    self.seed,
+                    self.augment,
+                    self.has_masks,
+                    self.samples_per_epoch,
+                    self.foreground_level,
+                )
+            )
         table = self.table("train")
         if len(table) == 0:
             raise DataError(
                 f"no training slice has a foreground fraction >= min_foreground={self.min_foreground} "
                 f"in views {self.views} of {[v.record.name for v in volumes]}"
             )
-        dataset = self._patches(volumes, table)
+        return self._train_loader(self._patches(volumes, table))
+
+    def _train_loader(self, dataset: Dataset) -> DataLoader:
         rank, world_size = self._shard()
         refresh_every = int(getattr(self.source, "refresh_every", 0) or 0)
-        if refresh_every and hasattr(self.source, "train_records"):
+        if refresh_every and hasattr(self.source, "train_records") and self.spatial_dims == 2:
             # A generating source renews its volumes every `refresh_every` batches of each rank.
             dataset = RefreshingPatches(
                 self._block_patches,
@@ -262,11 +291,22 @@ class SRDataModule(pl.LightningDataModule):
         return self._eval_loader("test")
 
     def _eval_loader(self, split: str) -> DataLoader:
-        table = self.table(split)
-        batches = eval_batches(table, self.eval_batch_size, *self._shard())
-        dataset = EvalSlices(
-            self.volumes(split), self.views, batches, table, self.scale, self.has_masks
-        )
+        if self.spatial_dims == 3:
+            dataset: Dataset = EvalVolumeBlocks(
+                self.volumes(split),
+                self.eval_block,
+                self.scale,
+                self.has_masks,
+                *self._shard(),
+                min_foreground=0.0 if split == "test" else self.min_foreground,
+                foreground_level=self.foreground_level,
+            )
+        else:
+            table = self.table(split)
+            batches = eval_batches(table, self.eval_batch_size, *self._shard())
+            dataset = EvalSlices(
+                self.volumes(split), self.views, batches, table, self.scale, self.has_masks
+            )
         return DataLoader(
             dataset,
             batch_size=None,
@@ -284,6 +324,11 @@ class SRDataModule(pl.LightningDataModule):
 
     def _check_patch_fits(self, volumes: Sequence[Volume]) -> None:
         for volume in volumes:
+            if self.spatial_dims == 3 and min(volume.image.shape) < self.patch_size:
+                raise DataError(
+                    f"{volume.record.name}: the volume is {tuple(volume.image.shape)}, smaller "
+                    f"than the 3-D patch_size {self.patch_size} along some axis"
+                )
             for view in self.views:
                 height, width = slice_shape(tuple(volume.image.shape), view)
                 if min(height, width) < self.patch_size:
@@ -298,7 +343,9 @@ def _check(ok: bool, key: str, value: object, expected: str) -> None:
         raise ValueError(f"data.{key}={value!r}: expected {expected}")
 
 
-def _degradation(degradation: BaseDegradation | Mapping | None, scale: int) -> BaseDegradation:
+def _degradation(
+    degradation: BaseDegradation | Mapping | None, scale: int, spatial_dims: int = 2
+) -> BaseDegradation:
     if isinstance(degradation, BaseDegradation):
         chosen = degradation
     elif degradation:
@@ -307,8 +354,14 @@ def _degradation(degradation: BaseDegradation | Mapping | None, scale: int) -> B
         config = config if "_target_" in config else {"scale": scale, **config}
         chosen = build_degradation(upgrade_degradation(config))
     else:
-        chosen = Degradation(scale=scale)
+        chosen = Degradation(scale=scale, spatial_dims=spatial_dims)
     _check(chosen.scale == scale, "scale", scale, f"the degradation's scale x{chosen.scale}")
+    _check(
+        chosen.spatial_dims == spatial_dims,
+        "spatial_dims",
+        spatial_dims,
+        f"the degradation's spatial_dims {chosen.spatial_dims}",
+    )
     return chosen
 
 

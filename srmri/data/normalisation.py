@@ -187,6 +187,8 @@ def lr_window(
     unit = (image.float() - low) / (high - low)
     noiseless = degradation.noiseless()
     scale = degradation.scale
+    if degradation.spatial_dims == 3:
+        return _volume_lr_window(unit, mask, config, noiseless, (low, high))
     values, masks = [], []
     for axis in axes:
         stack = crop_to_scale(unit.movedim(axis, 0), scale)
@@ -208,4 +210,31 @@ def lr_window(
     pooled = torch.cat(values)
     measured = torch.cat(masks) if masks else None
     lo, hi = intensity_window(pooled, measured, config["method"], config["lower"], config["upper"])
+    return low + lo * (high - low), low + hi * (high - low)
+
+
+def _volume_lr_window(
+    unit: Tensor,
+    mask: Tensor | str | None,
+    config: Mapping,
+    noiseless: BaseDegradation,
+    span: tuple[float, float],
+) -> tuple[float, float]:
+    """:func:`lr_window` of a 3-D degradation: the whole volume ``unit`` (min-max mapped to
+    [0, 1]) degraded at once, a brain mask taken to the LR grid by majority over each
+    ``scale^3`` block."""
+    low, high = span
+    scale = noiseless.scale
+    hr = crop_to_scale(unit, scale, 3)[None, None]
+    lr = noiseless(hr)[0, 0]
+    measured = None
+    if config["use_mask"] and mask is not None:
+        if isinstance(mask, str):
+            measured = torch.from_numpy(interior_nonzero(lr * (high - low) + low)).flatten()
+        else:
+            block = crop_to_scale(mask, scale, 3)[None, None].float()
+            measured = (F.avg_pool3d(block, scale)[0, 0] >= 0.5).flatten()
+    lo, hi = intensity_window(
+        lr.flatten(), measured, config["method"], config["lower"], config["upper"]
+    )
     return low + lo * (high - low), low + hi * (high - low)

@@ -14,6 +14,13 @@ HR coordinate ``(j + 0.5) f - 0.5`` and the LR samples tile the field of view fr
 An HR axis of ``n`` pixels gives ``floor(n / f)`` LR samples: a remainder of less than one LR pixel
 at the far end is not sampled (for integer factors, :func:`~srmri.degradation.crop_to_scale`
 drops it from the HR beforehand so that SR and HR align pixel for pixel).
+
+Spatial dimensions
+------------------
+A degradation acts on the last ``spatial_dims`` axes of its batch: ``(B, C, H, W)`` slices for 2
+(the default), ``(B, C, D, H, W)`` volumes for 3. It declares one factor per spatial axis, so
+:meth:`~BaseDegradation.lr_shape` and :meth:`~BaseDegradation.lr_positions` read the same grid
+rule along every axis whatever the number of axes.
 """
 
 from __future__ import annotations
@@ -32,7 +39,8 @@ _FLOOR_TOLERANCE = 1e-9
 
 
 class BaseDegradation(ABC):
-    """HR ``(B, C, H, W)`` -> LR ``(B, C, h, w)``, batched on the HR tensor's device.
+    """HR ``(B, C, H, W)`` -> LR ``(B, C, h, w)``, batched on the HR tensor's device; with
+    ``spatial_dims == 3``, HR ``(B, C, D, H, W)`` -> LR ``(B, C, d, h, w)``.
 
     Subclasses are frozen dataclasses; they implement :attr:`factors` and :meth:`__call__`, and
     are deterministic given the ``generator`` (the only source of randomness is their noise).
@@ -40,8 +48,14 @@ class BaseDegradation(ABC):
 
     @property
     @abstractmethod
-    def factors(self) -> tuple[float, float]:
-        """HR pixels per LR pixel along (H, W); 1 where an axis is left alone."""
+    def factors(self) -> tuple[float, ...]:
+        """HR pixels per LR pixel along each spatial axis, (H, W) or (D, H, W); 1 where an axis
+        is left alone."""
+
+    @property
+    def spatial_dims(self) -> int:
+        """Number of spatial axes the degradation acts on: 2 (slices) or 3 (volumes)."""
+        return len(self.factors)
 
     @abstractmethod
     def __call__(self, hr: Tensor, generator: torch.Generator | None = None) -> Tensor:
@@ -55,26 +69,30 @@ class BaseDegradation(ABC):
         Raises:
             ValueError: if the factors differ between the axes or are not integers.
         """
-        fh, fw = self.factors
-        if fh != fw or fh != int(fh):
+        first = self.factors[0]
+        if any(f != first for f in self.factors) or first != int(first):
             raise ValueError(
-                f"{type(self).__name__} has factors {self.factors} (H, W): not one integer scale"
+                f"{type(self).__name__} has factors {self.factors} "
+                f"({_axis_names(len(self.factors))}): not one integer scale"
             )
-        return int(fh)
+        return int(first)
 
     def lr_size(self, hr_size: int, axis: int = -2) -> int:
-        """Number of LR samples along ``axis`` (-2 = H, -1 = W) of an HR axis of ``hr_size``."""
-        factor = self.factors[_axis_index(axis)]
+        """Number of LR samples along ``axis`` (-1 = W, -2 = H, -3 = D of a volume) of an HR axis
+        of ``hr_size``."""
+        factor = self.factors[_axis_index(axis, len(self.factors))]
         return math.floor(hr_size / factor + _FLOOR_TOLERANCE)
 
-    def lr_shape(self, hr_shape: Sequence[int]) -> tuple[int, int]:
-        """``(h, w)`` of the LR image of an HR image whose last two sizes are ``hr_shape[-2:]``."""
-        height, width = hr_shape[-2:]
-        return self.lr_size(height, -2), self.lr_size(width, -1)
+    def lr_shape(self, hr_shape: Sequence[int]) -> tuple[int, ...]:
+        """``(h, w)`` (or ``(d, h, w)`` in 3-D) of the LR image of an HR image whose last
+        ``spatial_dims`` sizes are those of ``hr_shape``."""
+        n = len(self.factors)
+        sizes = hr_shape[-n:]
+        return tuple(self.lr_size(size, axis - n) for axis, size in enumerate(sizes))
 
     def lr_positions(self, hr_size: int, axis: int = -2) -> Tensor:
         """HR coordinates ``(n_lr,)`` (float64) of the LR sample centres along ``axis``."""
-        factor = self.factors[_axis_index(axis)]
+        factor = self.factors[_axis_index(axis, len(self.factors))]
         index = torch.arange(self.lr_size(hr_size, axis), dtype=torch.float64)
         return (index + 0.5) * factor - 0.5
 
@@ -146,25 +164,39 @@ def build_degradation(config: Mapping[str, Any]) -> BaseDegradation:
         raise ValueError(f"degradation {target}: {error}") from None
 
 
-def describe_factors(factors: tuple[float, float]) -> str:
-    """``x4`` for a square factor, ``x4.44 (H) x1 (W)`` otherwise."""
-    fh, fw = factors
-    if fh == fw:
-        return f"x{fh:g}"
-    return f"x{fh:g} (H) x{fw:g} (W)"
+def describe_factors(factors: Sequence[float]) -> str:
+    """``x4`` for a square (or cubic) factor, ``x4.44 (H) x1 (W)`` otherwise."""
+    if all(f == factors[0] for f in factors):
+        return f"x{factors[0]:g}"
+    names = _axis_names(len(factors)).split(", ")
+    return " ".join(f"x{f:g} ({name})" for f, name in zip(factors, names, strict=True))
 
 
-def _axis_index(axis: int) -> int:
-    if axis in (-2, 2):
-        return 0
-    if axis in (-1, 3):
-        return 1
-    raise ValueError(f"axis must be -2 (H) or -1 (W) of a (B, C, H, W) batch, got {axis!r}")
+def _axis_names(spatial_dims: int) -> str:
+    return "D, H, W" if spatial_dims == 3 else "H, W"
 
 
-def check_batch(hr: Tensor, name: str) -> None:
-    """Raise ValueError unless ``hr`` is a 4-D floating batch ``(B, C, H, W)``."""
-    if hr.ndim != 4:
-        raise ValueError(f"{name} expects an HR batch (B, C, H, W), got shape {tuple(hr.shape)}")
+def _axis_index(axis: int, spatial_dims: int = 2) -> int:
+    """Index into :attr:`BaseDegradation.factors` of a negative spatial axis, or of a
+    non-negative axis of a ``(B, C, *spatial)`` batch."""
+    index = axis + spatial_dims if axis < 0 else axis - 2
+    if not 0 <= index < spatial_dims:
+        shape = "(B, C, D, H, W)" if spatial_dims == 3 else "(B, C, H, W)"
+        raise ValueError(f"axis must be a spatial axis of a {shape} batch, got {axis!r}")
+    return index
+
+
+def check_spatial_dims(spatial_dims: int, name: str) -> None:
+    """Raise ValueError unless ``spatial_dims`` is 2 or 3."""
+    if spatial_dims not in (2, 3):
+        raise ValueError(f"{name} spatial_dims must be 2 or 3, got {spatial_dims!r}")
+
+
+def check_batch(hr: Tensor, name: str, spatial_dims: int = 2) -> None:
+    """Raise ValueError unless ``hr`` is a floating batch ``(B, C, H, W)`` (``spatial_dims=2``)
+    or ``(B, C, D, H, W)`` (``spatial_dims=3``)."""
+    if hr.ndim != 2 + spatial_dims:
+        shape = "(B, C, D, H, W)" if spatial_dims == 3 else "(B, C, H, W)"
+        raise ValueError(f"{name} expects an HR batch {shape}, got shape {tuple(hr.shape)}")
     if not hr.is_floating_point():
         raise ValueError(f"{name} expects a floating-point HR batch, got {hr.dtype}")

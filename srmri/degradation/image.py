@@ -21,6 +21,15 @@ Presets
 
 Optional noise (``gaussian`` or ``rician``, standard deviation in normalised units) is added to the
 LR image last, for robustness studies. The LR image is clamped to [0, 1] like any stored image.
+
+Volumes (``spatial_dims=3``)
+----------------------------
+The same presets act on ``(B, C, D, H, W)`` volumes, isotropically: torch's bicubic resampling (with
+or without antialiasing) is separable, a 1-D kernel along each axis in turn, so the 3-D preset
+applies that same 1-D kernel along D, H and W (:func:`bicubic_resize` resamples (H, W) per depth
+plane, then D). The Gaussian is the ``k x k x k`` product of the 1-D Gaussian, reflect padding.
+In 2-D this is exactly the slice presets, so an x2 ``seed`` volume and an x2 ``seed`` slice see the
+same in-plane kernel.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from srmri.degradation.base import BaseDegradation
+from srmri.degradation.base import BaseDegradation, check_batch, check_spatial_dims
 from srmri.degradation.noise import add_noise, check_noise
 
 PRESETS = ("seed", "thesis_opencv", "bicubic")
@@ -49,6 +58,7 @@ class Degradation(BaseDegradation):
         blur_sigma: standard deviation of the Gaussian in pixels, default 1.0.
         noise: ``none`` (default), ``gaussian`` or ``rician``.
         noise_std: noise standard deviation in normalised intensity units.
+        spatial_dims: 2 (slices ``(B, C, H, W)``, default) or 3 (volumes ``(B, C, D, H, W)``).
     """
 
     scale: int = 2
@@ -57,6 +67,7 @@ class Degradation(BaseDegradation):
     blur_sigma: float = 1.0
     noise: str = "none"
     noise_std: float = 0.0
+    spatial_dims: int = 2
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
@@ -70,14 +81,17 @@ class Degradation(BaseDegradation):
         if self.blur_sigma <= 0:
             raise ValueError(f"degradation blur_sigma must be > 0, got {self.blur_sigma!r}")
         check_noise(self.noise, self.noise_std)
+        check_spatial_dims(self.spatial_dims, "degradation")
 
     @property
-    def factors(self) -> tuple[float, float]:
-        """``(scale, scale)``: LR pixel ``j`` is centred at HR coordinate ``(j + 0.5) s - 0.5``."""
-        return (float(self.scale), float(self.scale))
+    def factors(self) -> tuple[float, ...]:
+        """``(scale,) * spatial_dims``: LR pixel ``j`` is centred at HR coordinate
+        ``(j + 0.5) s - 0.5`` along every axis."""
+        return (float(self.scale),) * self.spatial_dims
 
     def __call__(self, hr: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """Return the LR image ``(B, C, H/s, W/s)`` of an HR batch ``(B, C, H, W)``."""
+        """Return the LR image ``(B, C, H/s, W/s)`` of an HR batch ``(B, C, H, W)`` (or
+        ``(B, C, D/s, H/s, W/s)`` of ``(B, C, D, H, W)`` in 3-D)."""
         return degrade(hr, self, generator)
 
 
@@ -90,28 +104,55 @@ def gaussian_kernel(size: int, sigma: float, device=None, dtype=torch.float32) -
 
 
 def gaussian_blur(image: Tensor, size: int, sigma: float) -> Tensor:
-    """Blur every channel of ``(B, C, H, W)`` with a normalised Gaussian, reflect padding."""
-    channels = image.shape[1]
-    kernel = gaussian_kernel(size, sigma, image.device, image.dtype)
-    weight = kernel.expand(channels, 1, size, size)
+    """Blur every channel of ``(B, C, H, W)`` (or ``(B, C, D, H, W)``) with a normalised Gaussian
+    of side ``size`` along every spatial axis, reflect padding."""
+    channels, spatial_dims = image.shape[1], image.ndim - 2
+    if spatial_dims == 2:
+        kernel = gaussian_kernel(size, sigma, image.device, image.dtype)
+    else:
+        # The 3-D Gaussian is the product of three 1-D ones; its 2-D cut is gaussian_kernel.
+        line = gaussian_kernel(size, sigma, image.device, torch.float64)[size // 2]
+        line = line / line.sum()
+        kernel = (line[:, None, None] * line[None, :, None] * line[None, None, :]).to(image.dtype)
+    weight = kernel.expand(channels, 1, *kernel.shape)
     pad = size // 2
-    padded = F.pad(image, (pad, pad, pad, pad), mode="reflect")
-    return F.conv2d(padded, weight, groups=channels)
+    padded = F.pad(image, (pad, pad) * spatial_dims, mode="reflect")
+    convolve = F.conv3d if spatial_dims == 3 else F.conv2d
+    return convolve(padded, weight, groups=channels)
 
 
-def bicubic_resize(image: Tensor, size: tuple[int, int], antialias: bool) -> Tensor:
-    """Bicubic resampling of ``(B, C, H, W)`` to ``size``, pixel-centre convention.
+def bicubic_resize(image: Tensor, size: tuple[int, ...], antialias: bool) -> Tensor:
+    """Bicubic resampling of ``(B, C, H, W)`` to ``size`` ``(h, w)``, pixel-centre convention;
+    of ``(B, C, D, H, W)`` to ``(d, h, w)`` separably (the same 1-D kernel along D).
 
     With ``antialias`` (downscaling) torch follows PIL: Keys' kernel with a = -0.5, stretched by
     the scale; without it, the 4-tap kernel with a = -0.75 that OpenCV's ``INTER_CUBIC`` uses.
     """
-    return F.interpolate(image, size=size, mode="bicubic", align_corners=False, antialias=antialias)
+    if image.ndim == 4:
+        return F.interpolate(
+            image, size=size, mode="bicubic", align_corners=False, antialias=antialias
+        )
+    batch, channels, depth = image.shape[:3]
+    d, h, w = size
+    # (H, W) of every depth plane at once, then D against an untouched axis: a factor of 1 is the
+    # identity for both kernels (they interpolate), so the two passes are the separable 3-D kernel.
+    planes = image.movedim(2, 1).reshape(batch * depth, channels, *image.shape[-2:])
+    planes = F.interpolate(
+        planes, size=(h, w), mode="bicubic", align_corners=False, antialias=antialias
+    )
+    volume = planes.reshape(batch, depth, channels, h, w).movedim(1, -1)  # (B, C, h, w, D)
+    columns = volume.reshape(batch, channels * h, w, depth)
+    columns = F.interpolate(
+        columns, size=(w, d), mode="bicubic", align_corners=False, antialias=antialias
+    )
+    return columns.reshape(batch, channels, h, w, d).movedim(-1, 2).contiguous()
 
 
-def crop_to_scale(hr: Tensor, scale: int) -> Tensor:
-    """Drop trailing rows and columns of ``(..., H, W)`` so that H and W are multiples of scale."""
-    h, w = hr.shape[-2:]
-    return hr[..., : h - h % scale, : w - w % scale]
+def crop_to_scale(hr: Tensor, scale: int, spatial_dims: int = 2) -> Tensor:
+    """Drop trailing rows and columns of ``(..., H, W)`` so that H and W are multiples of scale
+    (and trailing planes of ``(..., D, H, W)`` too with ``spatial_dims=3``)."""
+    sizes = hr.shape[-spatial_dims:]
+    return hr[(..., *(slice(0, n - n % scale) for n in sizes))]
 
 
 def degrade(
@@ -120,17 +161,18 @@ def degrade(
     """Return the LR image of ``hr`` ``(B, C, H, W)`` under ``degradation``.
 
     Raises:
-        ValueError: if ``hr`` is not 4-D or H, W are not multiples of the scale.
+        ValueError: if ``hr`` is not ``(B, C, *spatial)`` with ``degradation.spatial_dims`` axes
+            or its sizes are not multiples of the scale.
     """
-    if hr.ndim != 4:
-        raise ValueError(f"degrade expects an HR batch (B, C, H, W), got shape {tuple(hr.shape)}")
+    check_batch(hr, "degrade", degradation.spatial_dims)
     s = degradation.scale
-    h, w = hr.shape[-2:]
-    if h % s or w % s:
+    sizes = hr.shape[2:]
+    if any(n % s for n in sizes):
         raise ValueError(
-            f"HR size {h}x{w} is not a multiple of scale {s}; crop it with crop_to_scale first"
+            f"HR size {'x'.join(map(str, sizes))} is not a multiple of scale {s}; crop it with "
+            "crop_to_scale first"
         )
-    size = (h // s, w // s)
+    size = tuple(n // s for n in sizes)
     if degradation.preset == "seed":
         lr = bicubic_resize(hr, size, antialias=True)
         lr = gaussian_blur(lr, degradation.blur_kernel, degradation.blur_sigma)

@@ -31,6 +31,11 @@ magnitude). The LR is not clamped: Gibbs overshoot and noise are part of what is
 zero k-space (the even-size Nyquist bin split between ``+-m/2`` so the result is real) and inverted,
 i.e. periodic sinc interpolation. An image band-limited to ``|k| < m/2`` survives
 LR -> :func:`zero_fill` exactly.
+
+With ``spatial_dims=3`` every step acts on the three axes of ``(B, C, D, H, W)`` volumes: the
+central ``D/s x H/s x W/s`` block of the 3-D k-space (a 3-D acquisition at lower resolution), the
+window and phase ramp a product over the three axes, the noise per kept bin with std
+``noise_std / sqrt(d h w)``.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from srmri.degradation.base import BaseDegradation, check_batch
+from srmri.degradation.base import BaseDegradation, check_batch, check_spatial_dims
 from srmri.degradation.noise import standard_normal
 
 WINDOWS = ("none", "hamming", "tukey")
@@ -56,14 +61,17 @@ class KSpace(BaseDegradation):
         window: ``none`` (default), ``hamming`` or ``tukey``.
         tukey_alpha: tapered fraction of the Tukey window, in (0, 1].
         noise_std: standard deviation of the complex noise per image channel (0: none).
+        spatial_dims: 2 (slices, default) or 3 (volumes: the 3-D k-space is truncated).
 
-    ``hr`` ``(B, C, H, W)`` with H, W multiples of ``scale`` -> ``lr`` ``(B, C, H/s, W/s)``.
+    ``hr`` ``(B, C, H, W)`` with H, W multiples of ``scale`` -> ``lr`` ``(B, C, H/s, W/s)``; in 3-D
+    ``(B, C, D, H, W)`` -> ``(B, C, D/s, H/s, W/s)``.
     """
 
     scale: int = 2
     window: str = "none"
     tukey_alpha: float = 0.5
     noise_std: float = 0.0
+    spatial_dims: int = 2
 
     def __post_init__(self) -> None:
         if isinstance(self.scale, bool) or not isinstance(self.scale, int) or self.scale < 1:
@@ -74,10 +82,11 @@ class KSpace(BaseDegradation):
             raise ValueError(f"kspace tukey_alpha must be in (0, 1], got {self.tukey_alpha!r}")
         if not self.noise_std >= 0:
             raise ValueError(f"kspace noise_std must be >= 0, got {self.noise_std!r}")
+        check_spatial_dims(self.spatial_dims, "kspace")
 
     @property
-    def factors(self) -> tuple[float, float]:
-        return (float(self.scale), float(self.scale))
+    def factors(self) -> tuple[float, ...]:
+        return (float(self.scale),) * self.spatial_dims
 
     @property
     def baselines(self) -> tuple[str, ...]:
@@ -88,31 +97,33 @@ class KSpace(BaseDegradation):
         return True
 
     def __call__(self, hr: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """The LR magnitude image ``(B, C, H/s, W/s)`` of ``hr`` ``(B, C, H, W)``."""
-        check_batch(hr, "kspace")
+        """The LR magnitude image ``(B, C, H/s, W/s)`` of ``hr`` ``(B, C, H, W)`` (in 3-D
+        ``(B, C, D/s, H/s, W/s)`` of ``(B, C, D, H, W)``)."""
+        check_batch(hr, "kspace", self.spatial_dims)
         s = self.scale
-        height, width = hr.shape[-2:]
-        if height % s or width % s:
+        sizes = hr.shape[2:]
+        if any(n % s for n in sizes):
             raise ValueError(
-                f"HR size {height}x{width} is not a multiple of scale {s}; crop it with "
-                "crop_to_scale first"
+                f"HR size {'x'.join(map(str, sizes))} is not a multiple of scale {s}; crop it "
+                "with crop_to_scale first"
             )
-        h, w = height // s, width // s
+        kept = [n // s for n in sizes]
+        dims = tuple(range(-self.spatial_dims, 0))
         # A scanner measures a non-negative object; the normalised volume is unclipped (see
         # srmri.data.normalisation), so its background may sit below 0, and the magnitude below
         # would fold it back up as a bright background. Below-window intensities count as none.
-        spectrum = torch.fft.fft2(hr.clamp(min=0.0), norm="forward")
-        rows, cols = kept_bins(height, h, hr.device), kept_bins(width, w, hr.device)
-        block = spectrum.index_select(-2, rows).index_select(-1, cols)
+        block = torch.fft.fftn(hr.clamp(min=0.0), dim=dims, norm="forward")
+        for dim, n, m in zip(dims, sizes, kept, strict=True):
+            block = block.index_select(dim, kept_bins(n, m, hr.device))
         if self.noise_std > 0:
-            std = self.noise_std / math.sqrt(h * w)
+            std = self.noise_std / math.sqrt(math.prod(kept))
             real = standard_normal(block.shape, hr, generator)
             imaginary = standard_normal(block.shape, hr, generator)
             block = block + torch.complex(real, imaginary) * std
-        filter_h = self._window(h, hr.dtype, hr.device) * shift_ramp(height, h, hr.device)
-        filter_w = self._window(w, hr.dtype, hr.device) * shift_ramp(width, w, hr.device)
-        block = block * filter_h[:, None] * filter_w[None, :]
-        return torch.fft.ifft2(block, norm="forward").abs().to(hr.dtype)
+        for dim, n, m in zip(dims, sizes, kept, strict=True):
+            weights = self._window(m, hr.dtype, hr.device) * shift_ramp(n, m, hr.device)
+            block = block * weights.view(m, *(1,) * (-dim - 1))
+        return torch.fft.ifftn(block, dim=dims, norm="forward").abs().to(hr.dtype)
 
     def _window(self, m: int, dtype: torch.dtype, device: torch.device) -> Tensor:
         """``(m,)`` window weights in FFT order (bin ``q`` holds frequency :func:`frequencies`)."""
@@ -175,15 +186,23 @@ def zero_fill_matrix(m: int, scale: int) -> Tensor:
 
 
 def zero_fill(lr: Tensor, scale: int) -> Tensor:
-    """Zero-filled k-space interpolation of ``lr`` ``(B, C, h, w)`` to ``(B, C, h s, w s)``.
+    """Zero-filled k-space interpolation of ``lr`` ``(B, C, h, w)`` to ``(B, C, h s, w s)`` (of a
+    volume ``(B, C, d, h, w)`` to ``(B, C, d s, h s, w s)``, along all three axes).
 
     The inverse of :class:`KSpace`'s sampling for band-limited images (see the module doc); LR
     sample ``j`` sits at HR coordinate ``(j + 0.5) s - 0.5`` like every srmri baseline, and the
     result is real (not a magnitude).
     """
-    if lr.ndim != 4:
-        raise ValueError(f"zero_fill expects an LR batch (B, C, h, w), got shape {tuple(lr.shape)}")
+    if lr.ndim not in (4, 5):
+        raise ValueError(
+            f"zero_fill expects an LR batch (B, C, h, w) or (B, C, d, h, w), got shape "
+            f"{tuple(lr.shape)}"
+        )
     h, w = lr.shape[-2:]
     rows = zero_fill_matrix(h, scale).to(device=lr.device, dtype=lr.dtype)
     cols = zero_fill_matrix(w, scale).to(device=lr.device, dtype=lr.dtype)
-    return rows @ lr @ cols.T
+    out = rows @ lr @ cols.T
+    if lr.ndim == 5:
+        planes = zero_fill_matrix(lr.shape[2], scale).to(device=lr.device, dtype=lr.dtype)
+        out = torch.tensordot(planes, out, dims=([1], [2])).movedim(0, 2)
+    return out

@@ -155,6 +155,13 @@ def _is_baseline(module: SRModule, name: str) -> bool:
 def _scale(
     modules: Mapping[str, SRModule], sources: Mapping[str, str], data_scale: int, notes: list[str]
 ) -> int:
+    volumetric = [sources[n] for n, m in modules.items() if getattr(m, "spatial_dims", 2) == 3]
+    if volumetric:
+        raise CheckpointError(
+            f"{', '.join(volumetric)}: 3-D checkpoints (spatial_dims=3) are not scored by "
+            "evaluate.py yet; validate them with data.spatial_dims=3 (train.py's validation) or "
+            "benchmarks/volumetric.py"
+        )
     scales = {name: module.scale for name, module in modules.items()}
     if len(set(scales.values())) > 1:
         listed = ", ".join(f"{sources[n]} x{s}" for n, s in scales.items())

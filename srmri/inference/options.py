@@ -13,6 +13,7 @@ from srmri.data import NONZERO, VIEWS
 from srmri.io.errors import ConfigError
 
 DTYPES = ("float32", "input")
+BLENDS = ("core", "constant", "gaussian")
 VOLUMES_4D = ("each", "error")
 
 
@@ -40,6 +41,11 @@ class PredictOptions:
         overwrite: replace an existing output file.
         compresslevel: gzip level (1 fastest .. 9 smallest) of ``.nii.gz`` outputs.
         progress: show a progress bar over slices.
+        volume_tile: 3-D checkpoints: largest LR core side of a sliding window, in voxels (None:
+            the whole volume at once); each window adds ``overlap`` LR voxels of context per side.
+        blend: 3-D checkpoints: how windows are combined, ``core`` (each voxel from a window
+            holding it in its core: equals an untiled run when ``overlap`` covers the receptive
+            field), ``constant`` or ``gaussian`` (MONAI's blending over whole windows).
     """
 
     view: str = "axial"
@@ -55,6 +61,8 @@ class PredictOptions:
     overwrite: bool = False
     compresslevel: int = 1
     progress: bool = True
+    volume_tile: int | None = 64
+    blend: str = "core"
 
     def __post_init__(self) -> None:
         checks = {
@@ -65,6 +73,11 @@ class PredictOptions:
             "dtype": (self.dtype in DTYPES, f"one of {DTYPES}"),
             "volumes_4d": (self.volumes_4d in VOLUMES_4D, f"one of {VOLUMES_4D}"),
             "compresslevel": (0 <= self.compresslevel <= 9, "an integer in 0..9"),
+            "volume_tile": (
+                self.volume_tile is None or self.volume_tile >= 1,
+                "null or an integer >= 1",
+            ),
+            "blend": (self.blend in BLENDS, f"one of {BLENDS}"),
         }
         for key, (valid, expected) in checks.items():
             if not valid:

@@ -7,7 +7,9 @@
 
 Every slice of the chosen view is super-resolved in-plane (see :mod:`srmri.inference.geometry`)
 on intensities normalised by the checkpoint's own normalisation, which is undone on the output
-(see :mod:`srmri.inference.intensity`). 4-D inputs are super-resolved volume by volume.
+(see :mod:`srmri.inference.intensity`). 4-D inputs are super-resolved volume by volume. A 3-D
+checkpoint (``spatial_dims == 3``) super-resolves the whole volume along all three axes instead,
+window by window (see :mod:`srmri.inference.volumes`); ``view`` then plays no part.
 """
 
 from __future__ import annotations
@@ -28,10 +30,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from srmri.data import DataError, normalisation_config
 from srmri.inference.geometry import Plane
 from srmri.inference.intensity import encoder, measure_window, output_dtype, read_mask
-from srmri.inference.nifti import InputImage, open_input, output_header, read_volume
+from srmri.inference.nifti import (
+    InputImage,
+    open_input,
+    output_header,
+    read_volume,
+    resampled_header,
+)
 from srmri.inference.options import PredictOptions
 from srmri.inference.paths import check_output, plan_outputs
 from srmri.inference.slices import SliceResolver, super_resolve_volume
+from srmri.inference.volumes import VolumeResolver, super_resolve_whole_volume, volume_factors
 from srmri.inference.writer import NiftiWriter
 from srmri.io.checkpoints import check_grey
 from srmri.lightning.module import SRModule
@@ -44,7 +53,7 @@ class _Plan:
     """What one input turns into: the plane of its slices and the output header."""
 
     source: InputImage
-    plane: Plane
+    plane: Plane | None  # None for a 3-D checkpoint: every axis is upsampled
     header: nib.Nifti1Header
 
 
@@ -54,12 +63,19 @@ def _plan(source: InputImage, module: SRModule, options: PredictOptions) -> _Pla
             f"{source.name}: shape {source.image.shape} holds {len(source.volumes)} volumes; "
             "expected a 3-D volume (volumes_4d=each super-resolves every volume)"
         )
+    header = source.image.header
+    dtype = output_dtype(header, options.dtype)
+    if module.spatial_dims == 3:
+        factors = volume_factors(module.scale)
+        shape = tuple(
+            n * module.scale if axis in factors else n
+            for axis, n in enumerate(header.get_data_shape())
+        )
+        return _Plan(source, None, resampled_header(header, shape, factors, dtype, source.scaling))
     try:
         plane = Plane.from_affine(source.affine, options.view)
     except ValueError as error:
         raise DataError(f"{source.name}: {error}") from error
-    header = source.image.header
-    dtype = output_dtype(header, options.dtype)
     return _Plan(source, plane, output_header(header, plane, module.scale, dtype, source.scaling))
 
 
@@ -107,8 +123,11 @@ def _super_resolve(
         )
     if isinstance(mask, Path):
         mask = read_mask(mask, source.spatial_shape, source.affine)
-    resolver = SliceResolver(module, plan.plane, options)
     encode = encoder(out.dtype, source.scaling)
+    if plan.plane is None:
+        _super_resolve_volumes(plan, module, options, out, mask, encode, release)
+        return
+    resolver = SliceResolver(module, plan.plane, options)
     slices = source.spatial_shape[plan.plane.through]
     with progress_bar(options.progress, source.name, slices * len(source.volumes)) as advance:
 
@@ -131,6 +150,30 @@ def _super_resolve(
                 volume, window, resolver, target, encode, options.batch_size, after_batch
             )
             # Free this volume before the next one is read, so a series holds one at a time.
+            del volume, target
+
+
+def _super_resolve_volumes(
+    plan: _Plan,
+    module: SRModule,
+    options: PredictOptions,
+    out: np.ndarray,
+    mask: np.ndarray | str | None,
+    encode: Callable[[np.ndarray], np.ndarray],
+    release: Callable[[], None] | None,
+) -> None:
+    """:func:`_super_resolve` of a 3-D checkpoint: each volume whole, along all three axes."""
+    source = plan.source
+    resolver = VolumeResolver(module, options)
+    with progress_bar(options.progress, source.name, len(source.volumes), "volumes") as advance:
+        for index in source.volumes:
+            volume = read_volume(source, index)
+            window = measure_window(volume, module.hparams.normalisation, mask, source.name)
+            target = out[(slice(None),) * 3 + index]
+            super_resolve_whole_volume(volume, window, resolver, target, encode)
+            advance(1)
+            if release is not None:
+                release()
             del volume, target
 
 

@@ -52,7 +52,11 @@ def inference_copy(module: SRModule, device: torch.device) -> nn.Module:
         if parametrize.is_parametrized(layer):
             for name in list(layer.parametrizations):
                 parametrize.remove_parametrizations(layer, name)
-    return network.eval().requires_grad_(False).to(device, memory_format=torch.channels_last)
+    # Volumes (a 3-D network's 5-D weights) take the 3-D channels-last layout.
+    layout = (
+        torch.channels_last_3d if getattr(network, "spatial_dims", 2) == 3 else torch.channels_last
+    )
+    return network.eval().requires_grad_(False).to(device, memory_format=layout)
 
 
 class SliceResolver:

@@ -34,7 +34,10 @@ METRIC_NAMES = ("psnr", "ssim")
 
 
 class SRModule(pl.LightningModule):
-    """Super resolution of ``(B, C, h, w)`` LR slices to ``(B, C, h*s, w*s)``.
+    """Super resolution of ``(B, C, h, w)`` LR slices to ``(B, C, h*s, w*s)``, or of
+    ``(B, C, d, h, w)`` LR volumes to ``(B, C, d*s, h*s, w*s)`` when the network and the
+    degradation both have ``spatial_dims=3`` (then scores are per volume and the baseline, logged
+    under the ``_bicubic`` names, is the tricubic B-spline).
 
     Args:
         network: config of the network, a dict with ``_target_`` (see ``conf/model/``).
@@ -98,6 +101,11 @@ class SRModule(pl.LightningModule):
             self.hparams.network, self.hparams.pretrained, load_weights=False
         )
         self.degradation: BaseDegradation = build_degradation(self.hparams.degradation)
+        if self.spatial_dims != self.degradation.spatial_dims:
+            raise ValueError(
+                f"network spatial_dims={self.spatial_dims} differs from degradation spatial_dims="
+                f"{self.degradation.spatial_dims}; set both from the one spatial_dims value"
+            )
         # The network's factors along (H, W) (one integer twice for a square network, (k, 1) for
         # a one-axis network) must be those the degradation declares.
         if not all(
@@ -124,12 +132,18 @@ class SRModule(pl.LightningModule):
 
     # ------------------------------------------------------------------ network
     @property
-    def factors(self) -> tuple[float, float]:
-        """The network's upscaling factors along (H, W): ``(s, s)`` for a square network."""
+    def spatial_dims(self) -> int:
+        """2 for a slice network, 3 for a volume network (its ``spatial_dims``)."""
+        return int(getattr(self.network, "spatial_dims", 2))
+
+    @property
+    def factors(self) -> tuple[float, ...]:
+        """The network's upscaling factors along (H, W): ``(s, s)`` for a square network; along
+        (D, H, W) for a volume network."""
         scale = self.network.scale
         if isinstance(scale, (tuple, list)):
-            return float(scale[0]), float(scale[1])
-        return float(scale), float(scale)
+            return tuple(float(f) for f in scale)
+        return (float(scale),) * self.spatial_dims
 
     @property
     def scale(self) -> int:
@@ -139,13 +153,13 @@ class SRModule(pl.LightningModule):
             ValueError: the network upsamples the axes by different or non-integer factors
                 (e.g. one axis only; see :attr:`factors`).
         """
-        fh, fw = self.factors
-        if fh != fw or fh != int(fh):
+        first = self.factors[0]
+        if any(f != first for f in self.factors) or first != int(first):
             raise ValueError(
                 f"the {self.hparams.name} network upsamples (H, W) by {self.factors}: no single "
                 "integer scale"
             )
-        return int(fh)
+        return int(first)
 
     @property
     def channels(self) -> int:
@@ -230,7 +244,7 @@ class SRModule(pl.LightningModule):
         """
         hr, lr = batch["hr"], batch["lr"]
         sr = self(lr)
-        baseline = self.baseline(lr, hr.shape[-2:])
+        baseline = self.baseline(lr, hr.shape[2:])
         mask = batch.get("mask")
         scores: dict[str, Tensor] = {}
         for method, prediction in (("", sr), ("_bicubic", baseline)):
@@ -246,7 +260,10 @@ class SRModule(pl.LightningModule):
     def baseline(self, lr: Tensor, hr_size: tuple[int, int]) -> Tensor:
         """The interpolation baseline of ``lr`` on the HR grid of ``hr_size`` ``(H, W)``: bicubic
         for a square integer degradation, else the cubic B-spline along each degraded axis from the
-        LR sample centres the degradation declares to the HR pixel centres."""
+        LR sample centres the degradation declares to the HR pixel centres. Volumes (3-D): the
+        tricubic B-spline on the same voxel-centre grid."""
+        if self.degradation.spatial_dims == 3:
+            return upsample(lr, self.degradation.scale, "bspline")
         fh, fw = self.degradation.factors
         if fh == fw and fh == int(fh):
             return upsample(lr, int(fh), "bicubic")

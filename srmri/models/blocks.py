@@ -2,6 +2,11 @@
 
 Every convolution keeps the spatial size (``padding = kernel // 2``, zero padding), as in
 EDSR-PyTorch and the WDSR reference code, so imported weights compute the same function.
+
+``spatial_dims`` (2 by default) selects slices ``(B, C, H, W)`` or volumes ``(B, C, D, H, W)``: the
+same pieces with 3-D convolutions (``k x k x k``) and a 3-D pixel shuffle (MONAI's
+:func:`~monai.networks.utils.pixelshuffle`, ``r^3 C`` channels -> ``C`` channels at ``r`` times
+every axis), so EDSR and WDSR are one definition in both.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import math
 from collections.abc import Sequence
 
 import torch
+from monai.networks.utils import pixelshuffle
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import weight_norm
 
@@ -28,21 +34,56 @@ def check_scale(scale: int) -> int:
     return scale
 
 
-def conv2d(in_channels: int, out_channels: int, kernel_size: int = 3) -> nn.Conv2d:
-    """A biased convolution that keeps the spatial size."""
-    return nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+def check_spatial_dims(spatial_dims: int) -> int:
+    """Return ``spatial_dims`` if it is 2 or 3, else raise ``ValueError``."""
+    if spatial_dims not in (2, 3):
+        raise ValueError(f"network spatial_dims must be 2 or 3, got {spatial_dims!r}")
+    return spatial_dims
 
 
-def wn_conv2d(in_channels: int, out_channels: int, kernel_size: int = 3) -> nn.Conv2d:
+def conv2d(
+    in_channels: int, out_channels: int, kernel_size: int = 3, spatial_dims: int = 2
+) -> nn.Conv2d | nn.Conv3d:
+    """A biased convolution that keeps the spatial size (a ``Conv3d`` for ``spatial_dims=3``)."""
+    layer = nn.Conv3d if spatial_dims == 3 else nn.Conv2d
+    return layer(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+
+
+def wn_conv2d(
+    in_channels: int, out_channels: int, kernel_size: int = 3, spatial_dims: int = 2
+) -> nn.Conv2d | nn.Conv3d:
     """:func:`conv2d` with weight normalisation (``weight = g * v / ||v||`` per output channel).
 
     Its parameters are the magnitude ``g`` ``(out, 1, 1, 1)``, the direction ``v`` and the bias.
     """
-    return weight_norm(conv2d(in_channels, out_channels, kernel_size))
+    return weight_norm(conv2d(in_channels, out_channels, kernel_size, spatial_dims))
 
 
-def pixel_mean_buffer(channels: int, pixel_mean: float | Sequence[float] | None) -> Tensor:
-    """The per-channel mean ``(1, C, 1, 1)`` a network subtracts from its input and adds back.
+class PixelShuffle3d(nn.Module):
+    """Sub-pixel rearrangement of volumes: ``(B, r^3 C, d, h, w)`` -> ``(B, C, r d, r h, r w)``.
+
+    Args:
+        factor: ``r``, the upscaling of every axis.
+    """
+
+    def __init__(self, factor: int) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        return pixelshuffle(x, spatial_dims=3, scale_factor=self.factor)
+
+
+def pixel_shuffle(factor: int, spatial_dims: int = 2) -> nn.Module:
+    """``nn.PixelShuffle`` for slices, :class:`PixelShuffle3d` for volumes."""
+    return PixelShuffle3d(factor) if spatial_dims == 3 else nn.PixelShuffle(factor)
+
+
+def pixel_mean_buffer(
+    channels: int, pixel_mean: float | Sequence[float] | None, spatial_dims: int = 2
+) -> Tensor:
+    """The per-channel mean ``(1, C, 1, 1)`` (``(1, C, 1, 1, 1)`` for volumes) a network subtracts
+    from its input and adds back.
 
     Args:
         channels: number of image channels ``C``.
@@ -69,7 +110,7 @@ def pixel_mean_buffer(channels: int, pixel_mean: float | Sequence[float] | None)
         raise ValueError(
             f"pixel_mean must have one value per channel ({channels}), got {len(values)}: {values}"
         )
-    return torch.tensor(values).view(1, channels, 1, 1)
+    return torch.tensor(values).view(1, channels, *(1,) * spatial_dims)
 
 
 class ResidualBlock(nn.Module):
@@ -78,17 +119,18 @@ class ResidualBlock(nn.Module):
     Args:
         n_feats: feature channels ``F`` in and out.
         res_scale: factor on the residual branch (0.1 keeps the wide EDSR stable), default 1.0.
+        spatial_dims: 2 (default) or 3.
     """
 
-    def __init__(self, n_feats: int, res_scale: float = 1.0) -> None:
+    def __init__(self, n_feats: int, res_scale: float = 1.0, spatial_dims: int = 2) -> None:
         super().__init__()
         self.res_scale = res_scale
-        self.conv1 = conv2d(n_feats, n_feats)
+        self.conv1 = conv2d(n_feats, n_feats, spatial_dims=spatial_dims)
         self.relu = nn.ReLU(inplace=True)
-        self.conv2 = conv2d(n_feats, n_feats)
+        self.conv2 = conv2d(n_feats, n_feats, spatial_dims=spatial_dims)
 
     def forward(self, x: Tensor) -> Tensor:
-        """``(B, F, h, w)`` -> ``(B, F, h, w)``."""
+        """``(B, F, h, w)`` -> ``(B, F, h, w)`` (or ``(B, F, d, h, w)``)."""
         return x + self.res_scale * self.conv2(self.relu(self.conv1(x)))
 
 
@@ -96,18 +138,23 @@ class Upsampler(nn.Sequential):
     """Sub-pixel upsampling of features by ``scale``, keeping ``n_feats`` channels.
 
     ``log2(scale)`` x [conv ``F -> 4F``, PixelShuffle(2)] for 2 and 4; conv ``F -> 9F``,
-    PixelShuffle(3) for 3. The layout (conv at even indices) matches EDSR-PyTorch's upsampler.
+    PixelShuffle(3) for 3 (``8F`` and ``27F`` for volumes). The layout (conv at even indices)
+    matches EDSR-PyTorch's upsampler.
 
     Args:
         scale: 2, 3 or 4.
         n_feats: feature channels ``F``.
+        spatial_dims: 2 (default) or 3.
     """
 
-    def __init__(self, scale: int, n_feats: int) -> None:
+    def __init__(self, scale: int, n_feats: int, spatial_dims: int = 2) -> None:
         check_scale(scale)
         factor = 3 if scale == 3 else 2
         steps = 1 if scale == 3 else int(math.log2(scale))
         layers: list[nn.Module] = []
         for _ in range(steps):
-            layers += [conv2d(n_feats, factor * factor * n_feats), nn.PixelShuffle(factor)]
+            layers += [
+                conv2d(n_feats, factor**spatial_dims * n_feats, spatial_dims=spatial_dims),
+                pixel_shuffle(factor, spatial_dims),
+            ]
         super().__init__(*layers)

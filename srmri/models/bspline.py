@@ -59,15 +59,19 @@ def bspline_matrix(n_in: int, coordinates: Tensor) -> Tensor:
 
 def bspline_resample(lr: Tensor, coordinates: Tensor, axis: int = -2) -> Tensor:
     """The cubic B-spline of ``lr`` ``(B, C, h, w)`` along ``axis`` evaluated at ``coordinates``
-    ``(m,)`` (LR index units): ``(B, C, m, w)`` for ``axis=-2``, ``(B, C, h, m)`` for ``-1``."""
-    if lr.ndim != 4:
-        raise ValueError(f"bspline_resample expects (B, C, h, w), got shape {tuple(lr.shape)}")
-    if axis not in (-2, -1, 2, 3):
-        raise ValueError(f"axis must be -2 (H) or -1 (W), got {axis!r}")
-    along_h = axis in (-2, 2)
-    n_in = lr.shape[-2] if along_h else lr.shape[-1]
-    matrix = bspline_matrix(n_in, coordinates).to(device=lr.device, dtype=lr.dtype)
-    return matrix @ lr if along_h else lr @ matrix.T
+    ``(m,)`` (LR index units): ``(B, C, m, w)`` for ``axis=-2``, ``(B, C, h, m)`` for ``-1``. A
+    volume ``(B, C, d, h, w)`` is resampled the same way along ``axis`` -3, -2 or -1."""
+    if lr.ndim not in (4, 5):
+        raise ValueError(
+            f"bspline_resample expects (B, C, h, w) or (B, C, d, h, w), got shape {tuple(lr.shape)}"
+        )
+    dim = axis if axis < 0 else axis - lr.ndim
+    if not -(lr.ndim - 2) <= dim <= -1:
+        raise ValueError(f"axis must be a spatial axis (-2 = H, -1 = W, -3 = D), got {axis!r}")
+    matrix = bspline_matrix(lr.shape[dim], coordinates).to(device=lr.device, dtype=lr.dtype)
+    if dim == -1:
+        return lr @ matrix.T
+    return (matrix @ lr.movedim(dim, -2)).movedim(-2, dim)
 
 
 def bspline_to_hr(lr: Tensor, lr_positions: Tensor, hr_positions: Tensor, axis: int = -2) -> Tensor:
@@ -80,7 +84,7 @@ def bspline_to_hr(lr: Tensor, lr_positions: Tensor, hr_positions: Tensor, axis: 
             evenly spaced increasing grid.
     """
     positions = lr_positions.to(torch.float64)
-    n = lr.shape[-2] if axis in (-2, 2) else lr.shape[-1]
+    n = lr.shape[axis]
     if positions.shape != (n,):
         raise ValueError(f"lr_positions has shape {tuple(positions.shape)}; the LR axis has {n}")
     # One sample: the spline is a constant, so any step gives the same values.

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from srmri.models.blocks import ResidualBlock, Upsampler, check_scale, conv2d, pixel_mean_buffer
+from srmri.models.blocks import (
+    ResidualBlock,
+    Upsampler,
+    check_scale,
+    check_spatial_dims,
+    conv2d,
+    pixel_mean_buffer,
+)
 
 
 class EDSR(nn.Module):
@@ -28,6 +35,8 @@ class EDSR(nn.Module):
         res_scale: factor on each residual branch, default 1.0.
         pixel_mean: input/output mean, one value or one per channel; default ``None`` means 0.5
             for 1 channel and the DIV2K RGB mean (0.4488, 0.4371, 0.4040) for 3 channels.
+        spatial_dims: 2 (slices, default) or 3: volumes ``(B, C, d, h, w)`` -> ``(B, C, d s, h s,
+            w s)`` with 3x3x3 convolutions and a 3-D pixel shuffle.
     """
 
     def __init__(
@@ -38,19 +47,23 @@ class EDSR(nn.Module):
         n_feats: int = 64,
         res_scale: float = 1.0,
         pixel_mean: float | Sequence[float] | None = None,
+        spatial_dims: int = 2,
     ) -> None:
         super().__init__()
         self.scale = check_scale(scale)
         self.channels = channels
-        self.register_buffer("pixel_mean", pixel_mean_buffer(channels, pixel_mean))
-        self.conv_first = conv2d(channels, n_feats)
-        self.body = nn.Sequential(*(ResidualBlock(n_feats, res_scale) for _ in range(n_blocks)))
-        self.conv_after_body = conv2d(n_feats, n_feats)
-        self.upsample = Upsampler(scale, n_feats)
-        self.conv_last = conv2d(n_feats, channels)
+        self.spatial_dims = dims = check_spatial_dims(spatial_dims)
+        self.register_buffer("pixel_mean", pixel_mean_buffer(channels, pixel_mean, dims))
+        self.conv_first = conv2d(channels, n_feats, spatial_dims=dims)
+        self.body = nn.Sequential(
+            *(ResidualBlock(n_feats, res_scale, dims) for _ in range(n_blocks))
+        )
+        self.conv_after_body = conv2d(n_feats, n_feats, spatial_dims=dims)
+        self.upsample = Upsampler(scale, n_feats, dims)
+        self.conv_last = conv2d(n_feats, channels, spatial_dims=dims)
 
     def forward(self, lr: Tensor) -> Tensor:
-        """``(B, C, h, w)`` -> ``(B, C, h * scale, w * scale)``."""
+        """``(B, C, h, w)`` -> ``(B, C, h * scale, w * scale)`` (every axis of a volume)."""
         features = self.conv_first(lr - self.pixel_mean)
         features = features + self.conv_after_body(self.body(features))
         return self.conv_last(self.upsample(features)) + self.pixel_mean

@@ -16,6 +16,10 @@ constant image stays constant.
 the baseline of thick-slice data; ``zero_fill`` is zero-padded k-space (periodic sinc
 interpolation; :func:`srmri.degradation.zero_fill`), the baseline of the ``kspace`` degradation.
 Both are applied separably on the same pixel-centre convention.
+
+Volumes ``(B, C, d, h, w)`` (``spatial_dims=3``) take ``bspline`` (tricubic B-spline, the 3-D
+baseline), ``linear`` (trilinear), ``nearest`` and ``zero_fill`` along all three axes; torch has no
+tricubic convolution kernel, so ``bicubic`` and ``lanczos`` are slice modes only.
 """
 
 from __future__ import annotations
@@ -25,24 +29,36 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from srmri.degradation import zero_fill
-from srmri.models.blocks import check_scale
+from srmri.models.blocks import check_scale, check_spatial_dims
 from srmri.models.bspline import bspline_resample
 
 MODES = ("bicubic", "linear", "nearest", "lanczos", "bspline", "zero_fill")
 # srmri's mode name -> torch's (lanczos, bspline and zero_fill are not torch modes).
 TORCH_MODES = {"bicubic": "bicubic", "linear": "bilinear", "nearest": "nearest"}
+VOLUME_MODES = ("bspline", "linear", "nearest", "zero_fill")
 LOBES = 3
 
 
 def upsample(lr: Tensor, scale: int, mode: str = "bicubic") -> Tensor:
-    """Interpolate ``lr`` ``(B, C, h, w)`` to ``(B, C, h * scale, w * scale)``.
+    """Interpolate ``lr`` ``(B, C, h, w)`` to ``(B, C, h * scale, w * scale)``, or a volume
+    ``(B, C, d, h, w)`` along all three axes (modes :data:`VOLUME_MODES`).
 
     Raises:
-        ValueError: if ``mode`` is unknown or ``lr`` is not 4-D.
+        ValueError: if ``mode`` is unknown, or ``lr`` is neither 4-D nor 5-D, or a 5-D ``lr`` asks
+            for a slice-only mode.
     """
     if mode not in MODES:
         raise ValueError(f"interpolation mode must be one of {MODES}, got {mode!r}")
-    if lr.ndim != 4:
+    if lr.ndim == 5:
+        if mode not in VOLUME_MODES:
+            raise ValueError(f"volumes are interpolated by one of {VOLUME_MODES}, got {mode!r}")
+        if mode in ("linear", "nearest"):
+            align_corners = None if mode == "nearest" else False
+            torch_mode = "trilinear" if mode == "linear" else "nearest"
+            return F.interpolate(
+                lr, scale_factor=scale, mode=torch_mode, align_corners=align_corners
+            )
+    elif lr.ndim != 4:
         raise ValueError(f"upsample expects an LR batch (B, C, h, w), got shape {tuple(lr.shape)}")
     if mode == "lanczos":
         return lanczos_upsample(lr, scale)
@@ -85,9 +101,10 @@ def lanczos_upsample(lr: Tensor, scale: int, lobes: int = LOBES) -> Tensor:
 
 
 def bspline_upsample(lr: Tensor, scale: int) -> Tensor:
-    """Cubic B-spline of ``lr`` ``(B, C, h, w)`` to ``(B, C, h * scale, w * scale)``, separably;
-    HR pixel ``x`` sits at LR coordinate ``(x + 0.5) / scale - 0.5``."""
-    for axis in (-2, -1):
+    """Cubic B-spline of ``lr`` ``(B, C, h, w)`` to ``(B, C, h * scale, w * scale)`` (tricubic
+    along every axis of ``(B, C, d, h, w)``), separably; HR pixel ``x`` sits at LR coordinate
+    ``(x + 0.5) / scale - 0.5``."""
+    for axis in range(-(lr.ndim - 2), 0):
         n = lr.shape[axis] * scale
         lr = bspline_resample(lr, (torch.arange(n, dtype=torch.float64) + 0.5) / scale - 0.5, axis)
     return lr
@@ -103,22 +120,29 @@ class Interpolation(nn.Module):
         scale: upscaling factor, 2, 3 or 4.
         channels: image channels ``C``, default 1.
         mode: ``bicubic`` (default), ``linear``, ``nearest``, ``lanczos``, ``bspline`` or
-            ``zero_fill``.
+            ``zero_fill``; volumes: ``bspline`` (tricubic), ``linear``, ``nearest``, ``zero_fill``.
+        spatial_dims: 2 (default) or 3 (volumes ``(B, C, d, h, w)``).
     """
 
-    def __init__(self, scale: int, channels: int = 1, mode: str = "bicubic") -> None:
+    def __init__(
+        self, scale: int, channels: int = 1, mode: str = "bicubic", spatial_dims: int = 2
+    ) -> None:
         super().__init__()
         if mode not in MODES:
             raise ValueError(f"interpolation mode must be one of {MODES}, got {mode!r}")
+        if spatial_dims == 3 and mode not in VOLUME_MODES:
+            raise ValueError(f"volumes are interpolated by one of {VOLUME_MODES}, got {mode!r}")
         self.scale = check_scale(scale)
         self.channels = channels
         self.mode = mode
+        self.spatial_dims = check_spatial_dims(spatial_dims)
 
     def forward(self, lr: Tensor) -> Tensor:
-        """``(B, C, h, w)`` -> ``(B, C, h * scale, w * scale)``."""
-        if lr.ndim != 4 or lr.shape[1] != self.channels:
+        """``(B, C, h, w)`` -> ``(B, C, h * scale, w * scale)`` (every axis of a volume)."""
+        if lr.ndim != 2 + self.spatial_dims or lr.shape[1] != self.channels:
+            shape = "d, h, w" if self.spatial_dims == 3 else "h, w"
             raise ValueError(
-                f"{self.mode} interpolation expects (B, {self.channels}, h, w), "
+                f"{self.mode} interpolation expects (B, {self.channels}, {shape}), "
                 f"got shape {tuple(lr.shape)}"
             )
         return upsample(lr, self.scale, self.mode)

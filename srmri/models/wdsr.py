@@ -6,7 +6,13 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from srmri.models.blocks import check_scale, pixel_mean_buffer, wn_conv2d
+from srmri.models.blocks import (
+    check_scale,
+    check_spatial_dims,
+    pixel_mean_buffer,
+    pixel_shuffle,
+    wn_conv2d,
+)
 
 
 class WideBlock(nn.Module):
@@ -18,12 +24,14 @@ class WideBlock(nn.Module):
         res_scale: factor on the residual branch.
     """
 
-    def __init__(self, n_feats: int, expansion: int, res_scale: float) -> None:
+    def __init__(
+        self, n_feats: int, expansion: int, res_scale: float, spatial_dims: int = 2
+    ) -> None:
         super().__init__()
         self.res_scale = res_scale
-        self.conv_expand = wn_conv2d(n_feats, n_feats * expansion, 3)
+        self.conv_expand = wn_conv2d(n_feats, n_feats * expansion, 3, spatial_dims)
         self.relu = nn.ReLU(inplace=True)
-        self.conv_reduce = wn_conv2d(n_feats * expansion, n_feats, 3)
+        self.conv_reduce = wn_conv2d(n_feats * expansion, n_feats, 3, spatial_dims)
 
     def forward(self, x: Tensor) -> Tensor:
         """``(B, F, h, w)`` -> ``(B, F, h, w)``."""
@@ -41,14 +49,21 @@ class LowRankWideBlock(nn.Module):
         res_scale: factor on the residual branch.
     """
 
-    def __init__(self, n_feats: int, expansion: int, low_rank: float, res_scale: float) -> None:
+    def __init__(
+        self,
+        n_feats: int,
+        expansion: int,
+        low_rank: float,
+        res_scale: float,
+        spatial_dims: int = 2,
+    ) -> None:
         super().__init__()
         self.res_scale = res_scale
         rank = int(n_feats * low_rank)
-        self.conv_expand = wn_conv2d(n_feats, n_feats * expansion, 1)
+        self.conv_expand = wn_conv2d(n_feats, n_feats * expansion, 1, spatial_dims)
         self.relu = nn.ReLU(inplace=True)
-        self.conv_low_rank = wn_conv2d(n_feats * expansion, rank, 1)
-        self.conv_spatial = wn_conv2d(rank, n_feats, 3)
+        self.conv_low_rank = wn_conv2d(n_feats * expansion, rank, 1, spatial_dims)
+        self.conv_spatial = wn_conv2d(rank, n_feats, 3, spatial_dims)
 
     def forward(self, x: Tensor) -> Tensor:
         """``(B, F, h, w)`` -> ``(B, F, h, w)``."""
@@ -66,19 +81,25 @@ class _WDSR(nn.Module):
         n_feats: int,
         blocks: list[nn.Module],
         pixel_mean: float | Sequence[float] | None,
+        spatial_dims: int = 2,
     ) -> None:
         super().__init__()
         self.scale = check_scale(scale)
         self.channels = channels
-        self.register_buffer("pixel_mean", pixel_mean_buffer(channels, pixel_mean))
-        out_feats = channels * scale * scale
-        self.conv_first = wn_conv2d(channels, n_feats, 3)
+        self.spatial_dims = dims = spatial_dims
+        self.register_buffer("pixel_mean", pixel_mean_buffer(channels, pixel_mean, dims))
+        out_feats = channels * scale**dims
+        self.conv_first = wn_conv2d(channels, n_feats, 3, dims)
         self.body = nn.Sequential(*blocks)
-        self.upsample = nn.Sequential(wn_conv2d(n_feats, out_feats, 3), nn.PixelShuffle(scale))
-        self.skip = nn.Sequential(wn_conv2d(channels, out_feats, 5), nn.PixelShuffle(scale))
+        self.upsample = nn.Sequential(
+            wn_conv2d(n_feats, out_feats, 3, dims), pixel_shuffle(scale, dims)
+        )
+        self.skip = nn.Sequential(
+            wn_conv2d(channels, out_feats, 5, dims), pixel_shuffle(scale, dims)
+        )
 
     def forward(self, lr: Tensor) -> Tensor:
-        """``(B, C, h, w)`` -> ``(B, C, h * scale, w * scale)``."""
+        """``(B, C, h, w)`` -> ``(B, C, h * scale, w * scale)`` (every axis of a volume)."""
         centred = lr - self.pixel_mean
         sr = self.upsample(self.body(self.conv_first(centred))) + self.skip(centred)
         return sr + self.pixel_mean
@@ -101,6 +122,8 @@ class WDSRA(_WDSR):
         res_scale: factor on each residual branch, default 1.0.
         pixel_mean: input/output mean, one value or one per channel; default ``None`` means 0.5
             for 1 channel and the DIV2K RGB mean (0.4488, 0.4371, 0.4040) for 3 channels.
+        spatial_dims: 2 (slices, default) or 3 (volumes, 3-D convolutions and pixel shuffle; the
+            skip branch is then a 5x5x5 convolution).
     """
 
     def __init__(
@@ -112,9 +135,11 @@ class WDSRA(_WDSR):
         expansion: int = 4,
         res_scale: float = 1.0,
         pixel_mean: float | Sequence[float] | None = None,
+        spatial_dims: int = 2,
     ) -> None:
-        blocks = [WideBlock(n_feats, expansion, res_scale) for _ in range(n_blocks)]
-        super().__init__(scale, channels, n_feats, blocks, pixel_mean)
+        dims = check_spatial_dims(spatial_dims)
+        blocks = [WideBlock(n_feats, expansion, res_scale, dims) for _ in range(n_blocks)]
+        super().__init__(scale, channels, n_feats, blocks, pixel_mean, dims)
 
 
 class WDSRB(_WDSR):
@@ -134,6 +159,8 @@ class WDSRB(_WDSR):
         res_scale: factor on each residual branch, default 1.0.
         pixel_mean: input/output mean, one value or one per channel; default ``None`` means 0.5
             for 1 channel and the DIV2K RGB mean (0.4488, 0.4371, 0.4040) for 3 channels.
+        spatial_dims: 2 (slices, default) or 3 (volumes, 3-D convolutions and pixel shuffle; the
+            skip branch is then a 5x5x5 convolution).
     """
 
     def __init__(
@@ -146,8 +173,10 @@ class WDSRB(_WDSR):
         low_rank: float = 0.8,
         res_scale: float = 1.0,
         pixel_mean: float | Sequence[float] | None = None,
+        spatial_dims: int = 2,
     ) -> None:
+        dims = check_spatial_dims(spatial_dims)
         blocks = [
-            LowRankWideBlock(n_feats, expansion, low_rank, res_scale) for _ in range(n_blocks)
+            LowRankWideBlock(n_feats, expansion, low_rank, res_scale, dims) for _ in range(n_blocks)
         ]
-        super().__init__(scale, channels, n_feats, blocks, pixel_mean)
+        super().__init__(scale, channels, n_feats, blocks, pixel_mean, dims)
