@@ -136,8 +136,27 @@ class InPlanePatches(Dataset):
         return patch
 
 
-class InPlaneDataModule(pl.LightningDataModule):
-    """Training batches of :class:`InPlanePatches` (no validation: the scan has no HR truth)."""
+class PatchDataModule(pl.LightningDataModule):
+    """Training batches of a patch dataset whose ``__getitems__`` gives ``{"hr": (B, 1, H, W)}``
+    (no validation: a scan alone has no HR truth)."""
+
+    def __init__(self, dataset: Dataset, batch_size: int) -> None:
+        super().__init__()
+        self.dataset = dataset
+        self.batch_size = batch_size
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(
+            self.dataset,
+            batch_size=self.batch_size,
+            sampler=EpochSampler(len(self.dataset)),
+            collate_fn=batch_as_is,
+            num_workers=0,
+        )
+
+
+class InPlaneDataModule(PatchDataModule):
+    """Training batches of :class:`InPlanePatches`."""
 
     def __init__(
         self,
@@ -148,15 +167,6 @@ class InPlaneDataModule(pl.LightningDataModule):
         samples_per_epoch: int,
         seed: int,
     ) -> None:
-        super().__init__()
-        self.dataset = InPlanePatches(slices, hr_rows, width, seed, samples_per_epoch)
-        self.batch_size = batch_size
-
-    def train_dataloader(self) -> DataLoader:
-        return DataLoader(
-            self.dataset,
-            batch_size=self.batch_size,
-            sampler=EpochSampler(len(self.dataset)),
-            collate_fn=batch_as_is,
-            num_workers=0,
+        super().__init__(
+            InPlanePatches(slices, hr_rows, width, seed, samples_per_epoch), batch_size
         )
