@@ -376,19 +376,27 @@ def write(summary: dict[str, Any], args: argparse.Namespace) -> None:
         + "\n\nTargets (issue 16):\n\n"
         + "\n".join(verdict_lines)
         + ("\n\n" + "\n".join(f"- {note}" for note in summary["notes"]) if summary["notes"] else "")
-        + (
-            "\n\nPrecision of prediction (bfloat16 autocast against float32, same slices): brain "
-            "PSNR difference and seconds for the scored slices.\n\n"
-            + markdown_table(
-                ["scan", "model", "PSNR bf16 - fp32 dB", "float32 s", "bfloat16 s"],
-                precision_rows,
-            )
-            if precision_rows
-            else ""
-        )
         + "\n\nRerun: `python -m benchmarks.generalisation` (see its docstring for the options)."
     )
     update_section("generalisation", "Generalisation to real scans (issue 16)", body)
+    if precision_rows:
+        write_precision(precision_rows, summary["sources"], args.slices)
+
+
+def write_precision(rows: list[list[str]], sources: dict[str, str], slices: int) -> None:
+    """The ``predict_precision`` section: bfloat16 autocast against float32 per scan and model."""
+    body = (
+        f"{machine_line()} The CPU is shared with other jobs while measuring, so times are "
+        f"indicative. The central {slices} axial slices of each development scan, degraded by "
+        "the model's degradation, super-resolved through prediction's code "
+        "(`SliceResolver`, whole slices) in float32 and under bfloat16 autocast; brain PSNR "
+        f"difference (bfloat16 - float32) and seconds. Models: "
+        + ", ".join(f"{k}: `{v}`" for k, v in sources.items())
+        + ".\n\n"
+        + markdown_table(["scan", "model", "PSNR bf16 - fp32 dB", "float32 s", "bfloat16 s"], rows)
+        + "\n\nRerun: `python -m benchmarks.generalisation --variants demo --precision both`."
+    )
+    update_section("predict_precision", "Prediction precision: bfloat16 against float32", body)
 
 
 if __name__ == "__main__":
