@@ -23,7 +23,6 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset
 
 from srmri.adapt.options import AdaptOptions
 from srmri.data import DataError, normalise
@@ -33,7 +32,7 @@ from srmri.inference.nifti import open_input, read_volume
 from srmri.inference.options import PredictOptions
 from srmri.io.checkpoints import save_atomic
 from srmri.io.errors import OutputExistsError
-from srmri.isotropic.data import InPlanePatches, PatchDataModule
+from srmri.isotropic.data import BatchedPatches, InPlanePatches, PatchDataModule
 from srmri.lightning.module import SRModule
 from srmri.tasks.self_training import fit_on_scan, schedule_config
 
@@ -43,7 +42,7 @@ log = logging.getLogger(__name__)
 STEPS_PER_EPOCH = 50
 
 
-class ScanPatches(Dataset):
+class ScanPatches(BatchedPatches):
     """HR patches ``(1, P, P)`` of a volume's slices along one or more voxel axes.
 
     Args:
@@ -82,12 +81,6 @@ class ScanPatches(Dataset):
                 "training patch; lower adapt.patch_size"
             )
         self.samples_per_epoch = samples_per_epoch
-
-    def __len__(self) -> int:
-        return self.samples_per_epoch
-
-    def __getitem__(self, key: int) -> dict[str, Tensor]:
-        return {name: value[0] for name, value in self.__getitems__([key]).items()}
 
     def __getitems__(self, keys: Sequence[int]) -> dict[str, Tensor]:
         n = len(self.views)

@@ -67,7 +67,23 @@ def structure_points(slices: np.ndarray, foreground: float = FOREGROUND) -> np.n
     return np.argwhere(chosen if chosen.any() else inside).astype(np.int64)
 
 
-class InPlanePatches(Dataset):
+class BatchedPatches(Dataset):
+    """A dataset of ``samples_per_epoch`` patches drawn a batch at a time: subclasses implement
+    ``__getitems__(keys) -> {"hr": (B, 1, H, W)}``; one item is a batch of one."""
+
+    samples_per_epoch: int
+
+    def __len__(self) -> int:
+        return self.samples_per_epoch
+
+    def __getitem__(self, key: int) -> dict[str, Tensor]:
+        return {name: value[0] for name, value in self.__getitems__([key]).items()}
+
+    def __getitems__(self, keys: Sequence[int]) -> dict[str, Tensor]:
+        raise NotImplementedError
+
+
+class InPlanePatches(BatchedPatches):
     """HR patches ``(1, hr_rows, width)`` of in-plane slices; rows are the axis to degrade.
 
     Args:
@@ -101,12 +117,6 @@ class InPlanePatches(Dataset):
         self.width = width
         self.seed = seed
         self.samples_per_epoch = samples_per_epoch
-
-    def __len__(self) -> int:
-        return self.samples_per_epoch
-
-    def __getitem__(self, key: int) -> dict[str, Tensor]:
-        return {name: value[0] for name, value in self.__getitems__([key]).items()}
 
     def __getitems__(self, keys: Sequence[int]) -> dict[str, Tensor]:
         u = sample_uniforms(self.seed, np.asarray(keys), 4)
