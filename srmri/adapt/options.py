@@ -36,6 +36,8 @@ class AdaptOptions:
         patch_size: side of a square HR patch (pixels; rounded down to a multiple of the scale and
             to the slice when the slice is smaller).
         seed: seed of the patch sampling (and of the random weights with ``from_scratch``).
+        threads: torch CPU threads while adapting, 1 by default as in ``isotropic.py`` (see
+            :func:`srmri.tasks.self_training.torch_threads`); None: torch's default.
         logger: ``none`` or ``wandb`` (a W&B run in the predict run's directory, offline unless
             logged in).
     """
@@ -49,6 +51,7 @@ class AdaptOptions:
     batch_size: int = 8
     patch_size: int = 64
     seed: int = 42
+    threads: int | None = 1
     logger: str = "none"
 
     def __post_init__(self) -> None:
@@ -59,6 +62,7 @@ class AdaptOptions:
             ),
             "batch_size": (self.batch_size >= 1, "an integer >= 1"),
             "patch_size": (self.patch_size >= 8, "an integer >= 8"),
+            "threads": (self.threads is None or self.threads >= 1, "null or an integer >= 1"),
             "logger": (self.logger in LOGGERS, f"one of {LOGGERS}"),
         }
         for key, (valid, expected) in checks.items():

@@ -34,7 +34,7 @@ from srmri.io.checkpoints import save_atomic
 from srmri.io.errors import OutputExistsError
 from srmri.isotropic.data import BatchedPatches, InPlanePatches, PatchDataModule
 from srmri.lightning.module import SRModule
-from srmri.tasks.self_training import fit_on_scan, schedule_config
+from srmri.tasks.self_training import fit_on_scan, schedule_config, torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -144,17 +144,18 @@ def adapt_to_volume(
     dataset = ScanPatches(volume, axes, patch, options.seed, samples)
     adapted = adaptable(module, options)
     logging_dir = run_dir if options.logger == "wandb" else None
-    return fit_on_scan(
-        adapted,
-        PatchDataModule(dataset, options.batch_size),
-        options.parsed_budget,
-        logging_dir,
-        name,
-        logger=options.logger,
-        progress=progress,
-        job_type="adapt",
-        keep_last=False,
-    )
+    with torch_threads(options.threads):
+        return fit_on_scan(
+            adapted,
+            PatchDataModule(dataset, options.batch_size),
+            options.parsed_budget,
+            logging_dir,
+            name,
+            logger=options.logger,
+            progress=progress,
+            job_type="adapt",
+            keep_last=False,
+        )
 
 
 def check_save(options: AdaptOptions, overwrite: bool) -> None:
