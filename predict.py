@@ -5,10 +5,10 @@ from __future__ import annotations
 from omegaconf import DictConfig
 
 from srmri.tasks.cli import command
-from srmri.tasks.predict import predict
+from srmri.tasks.predict import SHORTHANDS, predict
 
 
-@command("predict")
+@command("predict", shorthands=SHORTHANDS)
 def main(cfg: DictConfig) -> None:
     predict(cfg)
 

@@ -49,8 +49,8 @@ SMOKE_SHAPES = {TIME_SHAPE: (24, 20, 6), MEMORY_SHAPE: (32, 28, 5)}
 SMOKE_TILE = 8
 MODELS = {"wdsr_a": [], "bicubic": ["model=bicubic"]}
 RUNS = (
-    ("time", "wdsr_a", TIME_SHAPE, {}),
-    ("time", "wdsr_a", TIME_SHAPE, {"amp": True}),
+    ("time", "wdsr_a", TIME_SHAPE, {"precision": "float32"}),
+    ("time", "wdsr_a", TIME_SHAPE, {"precision": "bfloat16"}),
     ("memory", "bicubic", MEMORY_SHAPE, {}),
     ("memory", "wdsr_a", SLAB_SHAPE, {}),
 )
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         if args.smoke
         else (goal, model, shape, options)
         for goal, model, shape, options in planned
-        if not args.smoke or (shape in SMOKE_SHAPES and not options)
+        if not args.smoke or (shape in SMOKE_SHAPES and options.get("precision") != "bfloat16")
     ]
     results = []
     with tempfile.TemporaryDirectory(prefix="srmri-predict-") as folder:
@@ -194,6 +194,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     return results
 
 
+def _precision(result: dict) -> str:
+    return str(result["options"].get("precision", "auto"))
+
+
 def _write(results: list[dict], floor: dict) -> None:
     from srmri.inference import PredictOptions
 
@@ -204,8 +208,8 @@ def _write(results: list[dict], floor: dict) -> None:
         options = ", ".join(f"{k}={v}" for k, v in result["options"].items()) or "defaults"
         seconds, peak = f"{result['seconds']:.1f}", f"{result['peak_bytes'] / 1e9:.2f}"
         rows.append([result["model"], shape, options, seconds, peak])
-    timed = next(r for r in results if r["goal"] == "time" and not r["options"])
-    timed_amp = next(r for r in results if r["goal"] == "time" and r["options"])
+    timed = next(r for r in results if r["goal"] == "time" and _precision(r) == "float32")
+    timed_amp = next(r for r in results if r["goal"] == "time" and _precision(r) == "bfloat16")
     whole = next(r for r in results if r["shape"] == MEMORY_SHAPE and r["model"] == "bicubic")
     measured = next(
         (r for r in results if r["shape"] == MEMORY_SHAPE and r["model"] == "wdsr_a"), None
@@ -227,11 +231,13 @@ def _write(results: list[dict], floor: dict) -> None:
         "(`conf/model/wdsr_a.yaml`), `bicubic` the interpolation baseline, both from "
         "`python train.py` configs with random weights. Defaults: "
         f"batch_size={defaults.batch_size}, tile={defaults.tile}, overlap={defaults.overlap}, "
-        f"amp={defaults.amp} (amp=True: bfloat16 autocast on the CPU).\n\n"
+        f"precision={defaults.precision} (auto: bfloat16 autocast on a CPU with native bfloat16, "
+        "float32 elsewhere).\n\n"
         + markdown_table(["model", "input volume", "options", "seconds", "peak memory (GB)"], rows)
         + f"\n\nTime for {time_shape} x2 with the default model: **{timed['seconds']:.0f} s** "
-        f"at float32 (the default), which {verdict(timed['seconds'], TARGET_SECONDS)} the "
-        f"target of {TARGET_SECONDS:.0f} s; **{timed_amp['seconds']:.0f} s** with amp=true, "
+        f"at float32, which {verdict(timed['seconds'], TARGET_SECONDS)} the "
+        f"target of {TARGET_SECONDS:.0f} s; **{timed_amp['seconds']:.0f} s** with bfloat16 "
+        "autocast (precision=bfloat16; the default on this CPU), "
         f"which {verdict(timed_amp['seconds'], TARGET_SECONDS)} it. The default model's "
         f"convolutions on this volume are {floor['tflop']:.1f} TFLOP: at this machine's matrix-"
         f"multiply peak, measured in the same run, that is at least "
@@ -239,7 +245,7 @@ def _write(results: list[dict], floor: dict) -> None:
         f"({floor['peak_gflops']['fp32']:,.0f} GFLOP/s) and "
         f"{floor['floor_seconds']['bf16']:.0f} s at bfloat16 "
         f"({floor['peak_gflops']['bf16']:,.0f} GFLOP/s), so the float32 time is "
-        f"{timed['seconds'] / floor['floor_seconds']['fp32']:.1f}x and the amp time "
+        f"{timed['seconds'] / floor['floor_seconds']['fp32']:.1f}x and the bfloat16 time "
         f"{timed_amp['seconds'] / floor['floor_seconds']['bf16']:.1f}x their floors.\n\n"
         + _memory_text(whole, slab, measured, estimate, volume_bytes)
         + "\n\nRerun: `python -m benchmarks.predict"

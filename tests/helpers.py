@@ -141,3 +141,17 @@ def save_checkpoint(module: SRModule, path: Path) -> Path:
     trainer.strategy.connect(module)
     trainer.save_checkpoint(path)
     return path
+
+
+def shipped_folder(folder: Path, checkpoint: Path, name: str = "any_contrast_x2") -> Path:
+    """``folder`` laid out as ``srmri/pretrained`` (``registry.json``, ``weights/``) with
+    ``checkpoint`` exported as the shipped model ``name``; point ``SRMRI_PRETRAINED_DIR`` at it."""
+    import json
+
+    from srmri.pretrained.export import export
+
+    folder.mkdir(parents=True, exist_ok=True)
+    registry = {"defaults": {}, "models": {}}
+    (folder / "registry.json").write_text(json.dumps(registry))
+    export(checkpoint, name, folder)
+    return folder

@@ -22,6 +22,7 @@ from srmri.io.errors import ConfigError
 # checked further there. ``Any``: a path, list or mapping that read_settings checks itself.
 SETTINGS_KEYS: dict[str, Any] = {
     "ckpt_path": Any,
+    "pretrained": Any,
     "views": Any,
     "angles": Any,
     "slices": Any,
@@ -110,7 +111,10 @@ def read_settings(cfg: Mapping[str, Any]) -> Settings:
     )
     _require(rotation["band"] in BANDS, "rotation.band", rotation["band"], f"one of {list(BANDS)}")
     return Settings(
-        checkpoints=read_checkpoints(cfg.get("ckpt_path")),
+        checkpoints=[
+            *read_checkpoints(cfg.get("ckpt_path")),
+            *read_pretrained(cfg.get("pretrained")),
+        ],
         views=read_views(cfg["views"]),
         angles=read_angles(cfg["angles"]),
         slices=_indices(cfg.get("slices"), "slices"),
@@ -147,6 +151,21 @@ def read_checkpoints(value: Any) -> list[tuple[str | None, Path]]:
         f"ckpt_path={value!r}: expected a checkpoint path, a list of paths or a mapping "
         "{name: path}"
     )
+
+
+def read_pretrained(value: Any) -> list[tuple[str | None, Path]]:
+    """``pretrained``: None, a shipped model's name or a list of names; each becomes a method of
+    that name, its weights file checked against the registry's SHA-256 (:mod:`srmri.pretrained`)."""
+    from srmri.pretrained import verified_path
+
+    if value is None:
+        return []
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, Sequence) or not all(isinstance(name, str) for name in names):
+        raise ConfigError(
+            f"pretrained={value!r}: expected a shipped model's name or a list of them"
+        )
+    return [(name, verified_path(name)) for name in names]
 
 
 def read_views(value: Any) -> list[str]:

@@ -67,7 +67,23 @@ def structure_points(slices: np.ndarray, foreground: float = FOREGROUND) -> np.n
     return np.argwhere(chosen if chosen.any() else inside).astype(np.int64)
 
 
-class InPlanePatches(Dataset):
+class BatchedPatches(Dataset):
+    """A dataset of ``samples_per_epoch`` patches drawn a batch at a time: subclasses implement
+    ``__getitems__(keys) -> {"hr": (B, 1, H, W)}``; one item is a batch of one."""
+
+    samples_per_epoch: int
+
+    def __len__(self) -> int:
+        return self.samples_per_epoch
+
+    def __getitem__(self, key: int) -> dict[str, Tensor]:
+        return {name: value[0] for name, value in self.__getitems__([key]).items()}
+
+    def __getitems__(self, keys: Sequence[int]) -> dict[str, Tensor]:
+        raise NotImplementedError
+
+
+class InPlanePatches(BatchedPatches):
     """HR patches ``(1, hr_rows, width)`` of in-plane slices; rows are the axis to degrade.
 
     Args:
@@ -102,12 +118,6 @@ class InPlanePatches(Dataset):
         self.seed = seed
         self.samples_per_epoch = samples_per_epoch
 
-    def __len__(self) -> int:
-        return self.samples_per_epoch
-
-    def __getitem__(self, key: int) -> dict[str, Tensor]:
-        return {name: value[0] for name, value in self.__getitems__([key]).items()}
-
     def __getitems__(self, keys: Sequence[int]) -> dict[str, Tensor]:
         u = sample_uniforms(self.seed, np.asarray(keys), 4)
         pick = np.minimum((u[:, 0] * len(self.points)).astype(np.int64), len(self.points) - 1)
@@ -136,8 +146,27 @@ class InPlanePatches(Dataset):
         return patch
 
 
-class InPlaneDataModule(pl.LightningDataModule):
-    """Training batches of :class:`InPlanePatches` (no validation: the scan has no HR truth)."""
+class PatchDataModule(pl.LightningDataModule):
+    """Training batches of a patch dataset whose ``__getitems__`` gives ``{"hr": (B, 1, H, W)}``
+    (no validation: a scan alone has no HR truth)."""
+
+    def __init__(self, dataset: Dataset, batch_size: int) -> None:
+        super().__init__()
+        self.dataset = dataset
+        self.batch_size = batch_size
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(
+            self.dataset,
+            batch_size=self.batch_size,
+            sampler=EpochSampler(len(self.dataset)),
+            collate_fn=batch_as_is,
+            num_workers=0,
+        )
+
+
+class InPlaneDataModule(PatchDataModule):
+    """Training batches of :class:`InPlanePatches`."""
 
     def __init__(
         self,
@@ -148,15 +177,6 @@ class InPlaneDataModule(pl.LightningDataModule):
         samples_per_epoch: int,
         seed: int,
     ) -> None:
-        super().__init__()
-        self.dataset = InPlanePatches(slices, hr_rows, width, seed, samples_per_epoch)
-        self.batch_size = batch_size
-
-    def train_dataloader(self) -> DataLoader:
-        return DataLoader(
-            self.dataset,
-            batch_size=self.batch_size,
-            sampler=EpochSampler(len(self.dataset)),
-            collate_fn=batch_as_is,
-            num_workers=0,
+        super().__init__(
+            InPlanePatches(slices, hr_rows, width, seed, samples_per_epoch), batch_size
         )

@@ -6,46 +6,14 @@ The defaults equal ``conf/isotropic.yaml`` (a test keeps them in step), so the P
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from srmri.inference.options import VOLUMES_4D
+from srmri.tasks.self_training import Budget
 
 METHODS = ("srmri", "cubic")
 PROFILES = ("gaussian", "rect")
 LOGGERS = ("wandb", "none")
-_BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(min|steps?)?\s*$")
-
-
-@dataclass(frozen=True)
-class Budget:
-    """A training budget: ``steps`` optimiser steps or ``minutes`` of wall clock (one is None)."""
-
-    steps: int | None = None
-    minutes: float | None = None
-
-    @classmethod
-    def parse(cls, value: int | float | str) -> Budget:
-        """``1500`` or ``"1500steps"``: optimiser steps; ``"4min"`` or ``"2.5min"``: minutes.
-
-        Raises:
-            ValueError: anything else, or a budget that is not positive.
-        """
-        match = _BUDGET.match(str(value))
-        if match is None or float(match.group(1)) <= 0:
-            raise ValueError(
-                f"isotropic: budget must be a positive number of steps (1500) or minutes (4min), "
-                f"got {value!r}"
-            )
-        number, unit = float(match.group(1)), match.group(2) or "steps"
-        if unit == "min":
-            return cls(minutes=number)
-        if number != int(number):
-            raise ValueError(f"isotropic: budget steps must be a whole number, got {value!r}")
-        return cls(steps=int(number))
-
-    def __str__(self) -> str:
-        return f"{self.minutes:g} min" if self.minutes is not None else f"{self.steps} steps"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from srmri.isotropic.grid import Acquisition, find_acquisition
 from srmri.isotropic.options import IsotropicOptions
 from srmri.isotropic.training import NORMALISATION, train_module
 from srmri.lightning.module import SRModule
+from srmri.tasks.self_training import torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +109,7 @@ def _make_isotropic(
     axis, rows = acquisition.axis, acquisition.thin_slices
     if module is not None:
         check_module(module, acquisition, source.name)
-    threads = torch.get_num_threads()
-    if options.threads is not None:
-        torch.set_num_threads(options.threads)
-    try:
+    with torch_threads(options.threads):
         for index in source.volumes:
             volume = read_volume(source, index)
             target = (slice(None),) * 3 + index
@@ -142,8 +140,6 @@ def _make_isotropic(
             out[target] = denormalise(thin.clamp(0.0, 1.0), lo, hi).numpy()
             report.apply_seconds += time.perf_counter() - started
             del volume, normalised, thin
-    finally:
-        torch.set_num_threads(threads)
     return report
 
 

@@ -4,28 +4,24 @@ The network (:class:`srmri.models.one_axis.OneAxisSR`), the loss, the optimiser 
 live in the one :class:`srmri.lightning.module.SRModule`, whose degradation is the scan's slice
 profile (:class:`srmri.degradation.SliceProfile`, thickness and spacing in in-plane pixels); it is
 fitted by a Lightning ``Trainer`` (progress bar, W&B run, checkpoint in the run directory) for the
-options' budget of optimiser steps or minutes.
+options' budget of optimiser steps or minutes (:func:`srmri.tasks.self_training.fit_on_scan`,
+shared with ``predict.py adapt=true``).
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
-from pytorch_lightning.callbacks import ModelCheckpoint
 
-from srmri.callbacks.nonfinite import NonFiniteGuard
-from srmri.io.checkpoints import AtomicCheckpointIO
 from srmri.isotropic.data import InPlaneDataModule, patch_rows
 from srmri.isotropic.grid import Acquisition
 from srmri.isotropic.options import IsotropicOptions
 from srmri.lightning.module import SRModule
-from srmri.tasks.loggers import wandb_logger
-from srmri.tasks.train import HOOK_NOTICE, close_loggers
+from srmri.tasks.self_training import fit_on_scan, schedule_config
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +45,6 @@ def degradation_config(acquisition: Acquisition, profile: str) -> dict[str, Any]
 
 def build_module(acquisition: Acquisition, options: IsotropicOptions) -> SRModule:
     """A fresh SRModule: OneAxisSR by ``k``, the scan's slice profile, L1, Adam, cosine decay."""
-    budget = options.parsed_budget
-    if budget.minutes is not None:
-        schedule = {
-            "_target_": "srmri.lightning.schedules.cosine_by_time",
-            "minutes": budget.minutes,
-        }
-    else:
-        schedule = {"_target_": "srmri.lightning.schedules.cosine"}
     return SRModule(
         network={
             "_target_": "srmri.models.one_axis.OneAxisSR",
@@ -69,11 +57,7 @@ def build_module(acquisition: Acquisition, options: IsotropicOptions) -> SRModul
         normalisation=NORMALISATION,
         loss={"name": "l1"},
         optimizer={"_target_": "torch.optim.Adam", "_partial_": True, "lr": options.learning_rate},
-        scheduler={
-            "scheduler": {**schedule, "_partial_": True, "warmup_steps": 20, "min_factor": 0.01},
-            "interval": "step",
-            "frequency": 1,
-        },
+        scheduler=schedule_config(options.parsed_budget),
         ema={"enabled": False},
         images={"every_n_epochs": 0},
         name="isotropic",
@@ -104,55 +88,13 @@ def train_module(
         STEPS_PER_EPOCH * options.train_batch,
         options.seed,
     )
-    budget = options.parsed_budget
-    loggers = []
-    callbacks: list[pl.Callback] = [NonFiniteGuard("stop")]
-    if run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        callbacks.append(
-            ModelCheckpoint(
-                dirpath=run_dir / "checkpoints",
-                filename="isotropic-step{step:06d}",
-                auto_insert_metric_name=False,
-                save_top_k=0,
-                save_last=True,
-            )
-        )
-        if options.logger == "wandb":
-            loggers.append(
-                wandb_logger(
-                    save_dir=str(run_dir), project="srmri", job_type="isotropic", name=name
-                )
-            )
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        devices=1,
-        max_epochs=-1,
-        max_steps=budget.steps if budget.steps is not None else -1,
-        max_time={"minutes": budget.minutes} if budget.minutes is not None else None,
-        limit_val_batches=0,
-        num_sanity_val_steps=0,
-        gradient_clip_val=1.0,
-        log_every_n_steps=10,
-        logger=loggers or False,
-        callbacks=callbacks,
-        enable_checkpointing=run_dir is not None,
-        enable_progress_bar=options.progress,
-        enable_model_summary=False,
-        default_root_dir=str(run_dir) if run_dir is not None else None,
-        plugins=[AtomicCheckpointIO()] if run_dir is not None else None,
+    return fit_on_scan(
+        module,
+        datamodule,
+        options.parsed_budget,
+        run_dir,
+        name,
+        logger=options.logger,
+        progress=options.progress,
+        job_type="isotropic",
     )
-    exit_code = 0
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=HOOK_NOTICE)
-            warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-            trainer.fit(module, datamodule=datamodule)
-    except BaseException:
-        exit_code = 1
-        raise
-    finally:
-        close_loggers(loggers, exit_code)
-    log.info("%s: trained %d steps (budget %s)", name, trainer.global_step, budget)
-    module.trained_steps = int(trainer.global_step)
-    return module.eval().requires_grad_(False)

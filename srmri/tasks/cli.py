@@ -37,7 +37,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import hydra
@@ -61,13 +61,16 @@ log = logging.getLogger(__name__)
 
 
 def command(
-    config_name: str, config_path: str = "conf"
+    config_name: str, config_path: str = "conf", shorthands: Mapping[str, str] | None = None
 ) -> Callable[[Callable[[DictConfig], Any]], Callable[[], Any]]:
     """Make a task function an entry point: Hydra's ``main`` with srmri's errors and exit codes.
 
     Args:
         config_name: the entry config, e.g. ``"predict"`` for ``conf/predict.yaml``.
         config_path: the config folder, relative to the file that defines the task function.
+        shorthands: command-line keys that stand for a nested key (``{"adapt":
+            "adapt.enabled"}``: ``adapt=true`` means ``adapt.enabled=true``; see
+            :func:`expand_shorthands`).
 
     The task runs as a Hydra job (run directory, log file, multirun) and returns what it
     returns (a sweeper's objective); see the module doc for what happens when it raises.
@@ -103,11 +106,26 @@ def command(
 
         @functools.wraps(task)
         def main() -> Any:
+            if shorthands:
+                sys.argv[1:] = expand_shorthands(sys.argv[1:], shorthands)
             return run(hydra_then_raise)
 
         return main
 
     return decorate
+
+
+def expand_shorthands(arguments: Sequence[str], shorthands: Mapping[str, str]) -> list[str]:
+    """``arguments`` with each ``key=value`` of a shorthand key written as its nested key.
+
+    A config node (``adapt: {enabled: false, budget: ...}``) cannot also be a flag for Hydra:
+    ``adapt=true`` would replace the node by ``true`` and ``adapt.budget=...`` would then fail.
+    """
+    expanded = []
+    for argument in arguments:
+        key, equals, value = argument.partition("=")
+        expanded.append(f"{shorthands[key]}={value}" if equals and key in shorthands else argument)
+    return expanded
 
 
 def run(hydra_main: Callable[[], Any]) -> Any:

@@ -41,13 +41,19 @@ def test_whole_volume_report_states_the_measured_peak(tmp_path, monkeypatch):
     )
     run = {"seconds": 90.0, "peak_bytes": int(1.0e9)}
     results = [
-        {**run, "goal": "time", "model": "wdsr_a", "shape": predict.TIME_SHAPE, "options": {}},
         {
             **run,
             "goal": "time",
             "model": "wdsr_a",
             "shape": predict.TIME_SHAPE,
-            "options": {"amp": True},
+            "options": {"precision": "float32"},
+        },
+        {
+            **run,
+            "goal": "time",
+            "model": "wdsr_a",
+            "shape": predict.TIME_SHAPE,
+            "options": {"precision": "bfloat16"},
         },
         {**run, "goal": "memory", "model": "bicubic", "shape": predict.MEMORY_SHAPE, "options": {}},
         {**run, "goal": "memory", "model": "wdsr_a", "shape": predict.SLAB_SHAPE, "options": {}},

@@ -287,7 +287,7 @@ def test_help_of_each_command(runs):
         assert result["returncode"] == 0, result
     text = runs["helps"]["predict"]["stdout"]
     assert text.startswith("predict.py: super-resolve NIfTI volumes")
-    for option in ("ckpt_path=???", "input=???", "output=???", "on_error=stop", "tile=256"):
+    for option in ("ckpt_path=null", "input=???", "output=???", "on_error=stop", "tile=256"):
         assert f"\n  {option} " in text, option
     for group in ("data", "debug", "trainer", "hparams_search"):
         assert not re.search(rf"^\s+{group}=", text, re.MULTILINE), group

@@ -45,7 +45,9 @@ def test_self_ensemble_matches_a_numpy_computation(tiny_module):
 def test_predict_volume_self_ensemble_end_to_end(tiny_module):
     volume = smooth_volume((12, 10, 3), seed=5)
     image = nifti(volume, affine_for("RAS"))
-    out = predict_volume(image, tiny_module, self_ensemble=True, tile=None, progress=False)
+    out = predict_volume(
+        image, tiny_module, self_ensemble=True, tile=None, precision="float32", progress=False
+    )
     lo, hi = np.percentile(volume, [0.5, 99.5])
     for k in range(volume.shape[2]):
         lr = np.clip((volume[:, :, k] - lo) / (hi - lo), 0, 1)[None, None].astype(np.float32)

@@ -83,10 +83,10 @@ def test_trailing_singleton_axis_is_one_volume(tiny_module):
     np.testing.assert_allclose(out.get_fdata()[..., 0], expected.get_fdata(), atol=1e-5)
 
 
-def test_amp_is_close_to_float32_but_not_identical(tiny_module):
+def test_bfloat16_is_close_to_float32_but_not_identical(tiny_module):
     image = nifti(smooth_volume((16, 16, 3), 3), np.eye(4))
-    full = predict_volume(image, tiny_module, progress=False).get_fdata()
-    fast = predict_volume(image, tiny_module, amp=True, progress=False).get_fdata()
+    full = predict_volume(image, tiny_module, precision="float32", progress=False).get_fdata()
+    fast = predict_volume(image, tiny_module, precision="bfloat16", progress=False).get_fdata()
     span = full.max() - full.min()
     assert 0 < np.abs(fast - full).max() < 0.02 * span
 
