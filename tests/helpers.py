@@ -40,6 +40,17 @@ TINY_WDSR = {
     "n_feats": 8,
     "expansion": 2,
 }
+# The volumetric (spatial_dims=3) counterparts: a WDSR-A x2 of one block of 4 features with 3x3x3
+# convolutions, and the seed degradation applied in 3-D.
+TINY_WDSR_3D = {
+    "_target_": "srmri.models.wdsr.WDSRA",
+    "scale": SCALE,
+    "n_blocks": 1,
+    "n_feats": 4,
+    "expansion": 2,
+    "spatial_dims": 3,
+}
+DEGRADATION_3D = {"_target_": "srmri.degradation.Degradation", "scale": SCALE, "spatial_dims": 3}
 # LR pixels that one output pixel of TINY_WDSR depends on, on each side: a 3x3 head conv, two
 # blocks of two 3x3 convs and the 3x3 conv before the pixel shuffle (the parallel 5x5 skip is less).
 TINY_WDSR_RADIUS = 1 + 2 * 2 + 1

@@ -13,16 +13,9 @@ from srmri.inference.intensity import measure_window
 from srmri.inference.options import PredictOptions
 from srmri.inference.predict import predict_volume
 from srmri.inference.volumes import VolumeResolver, window_sizes
-from tests.helpers import tiny_module
+from tests.helpers import DEGRADATION_3D, tiny_module
+from tests.helpers import TINY_WDSR_3D as NETWORK_3D
 
-NETWORK_3D = {
-    "_target_": "srmri.models.wdsr.WDSRA",
-    "scale": 2,
-    "n_blocks": 1,
-    "n_feats": 4,
-    "expansion": 2,
-    "spatial_dims": 3,
-}
 # LR voxels an output voxel depends on, per side: the 3x3x3 head, one block of two 3x3x3 convs and
 # the 3x3x3 conv before the pixel shuffle (the 5x5x5 skip reaches 2).
 RADIUS = 1 + 2 + 1
@@ -32,7 +25,7 @@ RADIUS = 1 + 2 + 1
 def module():
     return tiny_module(
         NETWORK_3D,
-        degradation={"_target_": "srmri.degradation.Degradation", "scale": 2, "spatial_dims": 3},
+        degradation=DEGRADATION_3D,
         seed=5,
     ).eval()
 

@@ -10,18 +10,9 @@ import torch
 
 from srmri.data.datamodule import SRDataModule
 from srmri.data.sources.folder import NiftiFolderSource
-from tests.helpers import TRAINING, quiet_trainer, tiny_module
+from tests.helpers import DEGRADATION_3D, TRAINING, quiet_trainer, tiny_module
+from tests.helpers import TINY_WDSR_3D as NETWORK_3D
 from tests.volumes import synthetic_brain
-
-NETWORK_3D = {
-    "_target_": "srmri.models.wdsr.WDSRA",
-    "scale": 2,
-    "n_blocks": 1,
-    "n_feats": 4,
-    "expansion": 2,
-    "spatial_dims": 3,
-}
-DEGRADATION_3D = {"_target_": "srmri.degradation.Degradation", "scale": 2, "spatial_dims": 3}
 
 
 def volume_module(**overrides):
