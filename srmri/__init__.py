@@ -3,8 +3,9 @@
 The domain core sits at the root (:mod:`srmri.degradation`: HR -> LR; :mod:`srmri.metrics`: PSNR /
 SSIM); each subpackage has one role: ``data`` (volumes -> patches and slices), ``models`` (the
 networks), ``lightning`` (the LightningModule), ``callbacks`` (what a run adds to the trainer),
-``io`` (files and errors), ``tasks`` (what the entry points run), ``evaluation`` (the study) and
-``inference`` (NIfTI in, NIfTI out).
+``io`` (files and errors), ``tasks`` (what the entry points run), ``evaluation`` (the study),
+``inference`` (NIfTI in, NIfTI out), ``pretrained`` (the shipped models) and ``adapt`` (fine-tuning
+on the scan at hand).
 """
 
 from __future__ import annotations
