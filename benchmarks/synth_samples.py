@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> list[float]:
             "bias, gamma, noise; default options) on one torch thread, "
             "`python -m benchmarks.synth_samples`. Loading the volume into the data module "
             "(writing and reading the NIfTI file, measuring the LR window) comes on top.\n\n"
-            f"{table}\n\n{machine_line()}; shared with other jobs while measured."
+            f"{table}\n\n{machine_line()} Shared with other jobs while measured."
         )
         update_section("synth_generation", "Synthetic volume generation (data=synth)", body)
     return seconds

@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
             f"every {args.split} slice of data=synth (the real T1 template and 3 synthetic "
             "contrasts of fixed seeds, axial slices of the held-out slab), its own degradation; "
             "gain = over bicubic.\n\n"
-            f"{text}\n\n{machine_line()}; shared with other jobs while measured."
+            f"{text}\n\n{machine_line()} Shared with other jobs while measured."
         )
         update_section(f"synth_{args.split}", f"Scores on data=synth's {args.split} slabs", body)
     return results

@@ -21,7 +21,9 @@ class Artefacts:
     """Artefact ranges and probabilities.
 
     Args:
-        bias_coeff: maximum absolute coefficient of the degree-3 log-polynomial bias field.
+        bias_coeff: maximum absolute coefficient of the degree-3 log-polynomial bias field (the
+            coefficients are uniform in ``[-bias_coeff, bias_coeff]``: MONAI's default range of
+            positive coefficients adds up to a factor of e^6 at the grid's corners).
         bias_prob: probability of a bias field.
         gamma: ``(low, high)`` range of the gamma exponent.
         gamma_prob: probability of a gamma change.
@@ -29,7 +31,7 @@ class Artefacts:
         noise_prob: probability of noise (Gaussian or Rician, evenly).
     """
 
-    bias_coeff: float = 0.3
+    bias_coeff: float = 0.1
     bias_prob: float = 0.8
     gamma: tuple[float, float] = (0.7, 1.5)
     gamma_prob: float = 0.5
@@ -39,8 +41,11 @@ class Artefacts:
     def __call__(self, image: Tensor, rng: np.random.Generator) -> Tensor:
         """``(X, Y, Z)`` float32 image with artefacts, >= 0; seeds drawn from ``rng``."""
         seeds = rng.integers(0, 2**31 - 1, size=4).tolist()
-        image = image[None]
-        bias = RandBiasField(degree=3, coeff_range=(0.0, self.bias_coeff), prob=self.bias_prob)
+        # Magnitudes are >= 0; a negative minimum would also shift the gamma's rescaled range.
+        image = image.clamp_min(0)[None]
+        bias = RandBiasField(
+            degree=3, coeff_range=(-self.bias_coeff, self.bias_coeff), prob=self.bias_prob
+        )
         bias.set_random_state(seeds[0])
         image = bias(image)
         gamma = RandAdjustContrast(prob=self.gamma_prob, gamma=tuple(self.gamma))

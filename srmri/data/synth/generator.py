@@ -88,7 +88,8 @@ class SynthGenerator:
             image = moving[-1].clamp_min(0)
         else:
             generator = torch.Generator().manual_seed(texture_seed)
-            image = mix_tissues(fractions, contrast, generator, self.texture_scale)
+            # The texture's tails may dip below 0 in a dark tissue; magnitudes cannot.
+            image = mix_tissues(fractions, contrast, generator, self.texture_scale).clamp_min(0)
         if self.artefacts is not None:
             image = self.artefacts(image, rng)
         mask = brain.sum(0) >= BRAIN_LEVEL

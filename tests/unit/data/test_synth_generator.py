@@ -43,7 +43,13 @@ def test_without_spread_the_image_is_the_mixture_of_the_sampled_means(anatomy):
 
 
 def test_tissue_means_and_spreads_follow_the_sampled_mixture(anatomy):
-    volume = SynthGenerator(anatomy, real_fraction=0.0, contrast={"spread_range": [0.02, 0.05]})(7)
+    # Means well above 0: the generator clips negative intensities, which would bias dark tissues.
+    contrast = {
+        "spread_range": [0.02, 0.05],
+        "mean_range": [0.2, 1.0],
+        "background_range": [0.2, 0.3],
+    }
+    volume = SynthGenerator(anatomy, real_fraction=0.0, contrast=contrast)(7)
     fractions = volume.fractions.double().numpy().reshape(len(TISSUES), -1).T
     image = volume.image.double().numpy().ravel()
     # Least squares of the image on the label maps recovers the tissue means (texture averages out).
@@ -104,3 +110,15 @@ def test_contrasts_cover_opposite_orderings():
 def test_bad_real_fraction_is_refused(anatomy):
     with pytest.raises(ValueError, match="real_fraction"):
         SynthGenerator(anatomy, real_fraction=1.5)
+
+
+def test_artefacts_keep_the_brain_visible(anatomy):
+    # Every artefact on: a bias field, a gamma and noise must change the image, not erase it.
+    always = {"bias_prob": 1.0, "gamma_prob": 1.0, "noise_prob": 1.0}
+    generator = SynthGenerator(anatomy, real_fraction=0.0, artefacts=always)
+    clean = SynthGenerator(anatomy, real_fraction=0.0)
+    for seed in range(12):
+        image, reference = generator(seed).image.numpy(), clean(seed).image.numpy()
+        brain = generator(seed).mask.numpy()
+        assert np.median(image[brain]) > 0.05 * image.max(), seed
+        assert np.corrcoef(image[brain], reference[brain])[0, 1] > 0.5, seed
