@@ -45,7 +45,8 @@ from srmri.models.edsr import EDSR
 from srmri.models.keymaps import EDSR_MEAN_SHIFT_KEYS, edsr_pytorch_keys, wdsr_keys
 from srmri.models.wdsr import WDSRA, WDSRB
 
-FORMATS = ("edsr_pytorch", "wdsr")
+# srmri: a shipped model (registry name) or a weights-only file of srmri (a 1-channel network).
+FORMATS = ("edsr_pytorch", "wdsr", "srmri")
 MODES = ("as_is", "adapted")
 # 0..255 in both public code bases; WDSR also divides its centred input by 127.5.
 RGB_RANGE = 255.0
@@ -283,6 +284,8 @@ def build_network(
     if pretrained is None:
         return instantiate(network)
     path, format, mode = _check_pretrained(pretrained)
+    if format == "srmri":
+        return _srmri_network(network, path, load_weights)
     channels = network.get("channels", 1)
     if channels != 1:
         raise ValueError(
@@ -297,6 +300,31 @@ def build_network(
     else:
         _layout(rgb, format)
     return GreyAsRGB(rgb) if mode == "as_is" else fold_to_grey(rgb)
+
+
+def _srmri_network(network: Mapping, name_or_path: str, load_weights: bool) -> nn.Module:
+    """``network`` started from a shipped srmri model (registry name) or srmri weights file.
+
+    The file's inference weights (what it predicts with) are copied as they are: the network
+    config must describe the same network (a shipped model: ``model=wdsr_a``, its scale).
+    """
+    fresh = instantiate(network)
+    if not load_weights:
+        return fresh
+    # Imported here: the loader builds SRModules, which import this module.
+    from srmri.io.checkpoints import load_module
+    from srmri.pretrained import entries, verified_path
+
+    path = verified_path(name_or_path) if name_or_path in entries() else Path(name_or_path)
+    source = load_module(path).inference_network.state_dict()
+    try:
+        fresh.load_state_dict(source)
+    except RuntimeError as error:
+        raise ValueError(
+            f"{path} does not fit {_describe(fresh)} as srmri weights (choose the model and "
+            f"data.scale it was trained with): {str(error).splitlines()[0]}"
+        ) from error
+    return fresh
 
 
 def _check_pretrained(pretrained: Mapping) -> tuple[str, str, str]:
