@@ -37,7 +37,7 @@ from torch import Tensor
 
 from srmri.data import denormalise, normalise
 from srmri.inference.options import PredictOptions
-from srmri.inference.slices import inference_copy, resolve_device
+from srmri.inference.slices import autocast_dtype, inference_copy, resolve_device
 from srmri.lightning.module import SRModule
 
 # The weight of a window's context voxels under blend=core: small enough that a core output wins
@@ -94,10 +94,11 @@ class VolumeResolver:
         self.network = inference_copy(module, self.device)
         self.scale = module.scale
         self.options = options
-        self.amp_dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
+        self.amp_dtype = autocast_dtype(options.precision, self.device)
 
     def _predict(self, lr: Tensor) -> Tensor:
-        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.options.amp):
+        enabled = self.amp_dtype is not None
+        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=enabled):
             sr = self.network(lr.contiguous(memory_format=torch.channels_last_3d))
         return sr.float()
 

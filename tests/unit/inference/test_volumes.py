@@ -47,19 +47,29 @@ def test_window_sizes_step_by_the_tile():
 @pytest.mark.slow
 def test_core_blending_equals_an_untiled_run_when_the_overlap_covers_the_receptive_field(module):
     lr = lr_volume((15, 13, 12))
-    untiled = VolumeResolver(module, PredictOptions(volume_tile=None, device="cpu"))(lr)
+    untiled = VolumeResolver(
+        module, PredictOptions(volume_tile=None, device="cpu", precision="float32")
+    )(lr)
     tiled = VolumeResolver(
-        module, PredictOptions(volume_tile=3, overlap=RADIUS, batch_size=2, device="cpu")
+        module,
+        PredictOptions(
+            volume_tile=3, overlap=RADIUS, batch_size=2, device="cpu", precision="float32"
+        ),
     )(lr)
     assert tiled.shape == (30, 26, 24)
     torch.testing.assert_close(tiled, untiled, atol=1e-5, rtol=0)
     # MONAI's constant blending of the same windows averages their edges in: not the untiled run.
     constant = VolumeResolver(
-        module, PredictOptions(volume_tile=3, overlap=RADIUS, blend="constant", device="cpu")
+        module,
+        PredictOptions(
+            volume_tile=3, overlap=RADIUS, blend="constant", device="cpu", precision="float32"
+        ),
     )(lr)
     assert (constant - untiled).abs().max() > 1e-3
     # Too little context: the core windows no longer see what the untiled run sees.
-    short = VolumeResolver(module, PredictOptions(volume_tile=3, overlap=1, device="cpu"))(lr)
+    short = VolumeResolver(
+        module, PredictOptions(volume_tile=3, overlap=1, device="cpu", precision="float32")
+    )(lr)
     assert (short - untiled).abs().max() > 1e-3
 
 
@@ -73,7 +83,9 @@ def test_3d_prediction_keeps_the_field_of_view_of_an_oblique_volume(module):
     affine[:3, 3] = [-30.0, 12.5, 7.0]
     data = 100 + 800 * lr_volume((12, 10, 11)).numpy()
     image = nib.Nifti1Image(data.astype(np.float32), affine)
-    sr = predict_volume(image, module, volume_tile=None, device="cpu", progress=False)
+    sr = predict_volume(
+        image, module, volume_tile=None, device="cpu", precision="float32", progress=False
+    )
     assert sr.shape == (24, 20, 22)
     # By hand: output voxel j of every axis sits at input coordinate (j + 0.5) / 2 - 0.5.
     expected = affine.copy()
