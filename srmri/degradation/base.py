@@ -200,3 +200,14 @@ def check_batch(hr: Tensor, name: str, spatial_dims: int = 2) -> None:
         raise ValueError(f"{name} expects an HR batch {shape}, got shape {tuple(hr.shape)}")
     if not hr.is_floating_point():
         raise ValueError(f"{name} expects a floating-point HR batch, got {hr.dtype}")
+
+
+def check_scale(hr: Tensor, scale: int) -> list[int]:
+    """The LR sizes of ``hr``'s spatial axes; ValueError unless each is a multiple of ``scale``."""
+    sizes = hr.shape[2:]
+    if any(n % scale for n in sizes):
+        raise ValueError(
+            f"HR size {'x'.join(map(str, sizes))} is not a multiple of scale {scale}; crop it with "
+            "crop_to_scale first"
+        )
+    return [n // scale for n in sizes]

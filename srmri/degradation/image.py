@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from srmri.degradation.base import BaseDegradation, check_batch, check_spatial_dims
+from srmri.degradation.base import BaseDegradation, check_batch, check_scale, check_spatial_dims
 from srmri.degradation.noise import add_noise, check_noise
 
 PRESETS = ("seed", "thesis_opencv", "bicubic")
@@ -166,13 +166,7 @@ def degrade(
     """
     check_batch(hr, "degrade", degradation.spatial_dims)
     s = degradation.scale
-    sizes = hr.shape[2:]
-    if any(n % s for n in sizes):
-        raise ValueError(
-            f"HR size {'x'.join(map(str, sizes))} is not a multiple of scale {s}; crop it with "
-            "crop_to_scale first"
-        )
-    size = tuple(n // s for n in sizes)
+    size = tuple(check_scale(hr, s))
     if degradation.preset == "seed":
         lr = bicubic_resize(hr, size, antialias=True)
         lr = gaussian_blur(lr, degradation.blur_kernel, degradation.blur_sigma)

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from srmri.degradation.base import BaseDegradation, check_batch, check_spatial_dims
+from srmri.degradation.base import BaseDegradation, check_batch, check_scale, check_spatial_dims
 from srmri.degradation.noise import standard_normal
 
 WINDOWS = ("none", "hamming", "tukey")
@@ -100,14 +100,8 @@ class KSpace(BaseDegradation):
         """The LR magnitude image ``(B, C, H/s, W/s)`` of ``hr`` ``(B, C, H, W)`` (in 3-D
         ``(B, C, D/s, H/s, W/s)`` of ``(B, C, D, H, W)``)."""
         check_batch(hr, "kspace", self.spatial_dims)
-        s = self.scale
         sizes = hr.shape[2:]
-        if any(n % s for n in sizes):
-            raise ValueError(
-                f"HR size {'x'.join(map(str, sizes))} is not a multiple of scale {s}; crop it "
-                "with crop_to_scale first"
-            )
-        kept = [n // s for n in sizes]
+        kept = check_scale(hr, self.scale)
         dims = tuple(range(-self.spatial_dims, 0))
         # A scanner measures a non-negative object; the normalised volume is unclipped (see
         # srmri.data.normalisation), so its background may sit below 0, and the magnitude below
