@@ -105,20 +105,23 @@ def gaussian_kernel(size: int, sigma: float, device=None, dtype=torch.float32) -
 
 def gaussian_blur(image: Tensor, size: int, sigma: float) -> Tensor:
     """Blur every channel of ``(B, C, H, W)`` (or ``(B, C, D, H, W)``) with a normalised Gaussian
-    of side ``size`` along every spatial axis, reflect padding."""
-    channels, spatial_dims = image.shape[1], image.ndim - 2
-    if spatial_dims == 2:
-        kernel = gaussian_kernel(size, sigma, image.device, image.dtype)
-    else:
-        # The 3-D Gaussian is the product of three 1-D ones; its 2-D cut is gaussian_kernel.
-        line = gaussian_kernel(size, sigma, image.device, torch.float64)[size // 2]
-        line = line / line.sum()
-        kernel = (line[:, None, None] * line[None, :, None] * line[None, None, :]).to(image.dtype)
-    weight = kernel.expand(channels, 1, *kernel.shape)
-    pad = size // 2
-    padded = F.pad(image, (pad, pad) * spatial_dims, mode="reflect")
-    convolve = F.conv3d if spatial_dims == 3 else F.conv2d
-    return convolve(padded, weight, groups=channels)
+    of side ``size`` along every spatial axis, reflect padding.
+
+    The normalised 2-D (3-D) Gaussian is the outer product of the normalised 1-D one, so the blur is
+    one 1-D pass per axis over the reflect-padded image: a weighted sum of ``size`` shifted views.
+    That is the same sum as the square kernel's convolution (to float rounding, about 1e-7) but
+    several times faster on a CPU, where a one-channel ``conv2d`` is slow.
+    """
+    line = gaussian_kernel(size, sigma, dtype=torch.float64)[size // 2]
+    weights = (line / line.sum()).tolist()
+    spatial_dims = image.ndim - 2
+    out = F.pad(image, (size // 2,) * 2 * spatial_dims, mode="reflect")
+    for axis, n in zip(range(2, image.ndim), image.shape[2:], strict=True):
+        blurred = out.narrow(axis, 0, n) * weights[0]
+        for i, w in enumerate(weights[1:], start=1):
+            blurred.add_(out.narrow(axis, i, n), alpha=w)
+        out = blurred
+    return out
 
 
 def bicubic_resize(image: Tensor, size: tuple[int, ...], antialias: bool) -> Tensor:
