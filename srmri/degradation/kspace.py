@@ -156,7 +156,7 @@ def central_spectrum(image: Tensor, kept: tuple[int, ...] | list[int]) -> Tensor
     frequencies of the other axes.
     """
     dims = tuple(range(-len(kept), 0))
-    sizes = image.shape[-len(kept):]
+    sizes = image.shape[-len(kept) :]
     half = torch.fft.rfftn(image, dim=dims, norm="forward")
     positive, negative = half, half
     for dim, n, m in zip(dims[:-1], sizes[:-1], kept[:-1], strict=True):

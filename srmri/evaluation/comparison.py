@@ -20,7 +20,16 @@ import torch
 
 from srmri.data import normalisation_config
 from srmri.degradation import BaseDegradation, Degradation, build_degradation, describe_factors
-from srmri.evaluation.methods import BASELINES, Method, baseline
+from srmri.evaluation.methods import (
+    BASELINES,
+    VOLUME_COUNTERPARTS,
+    Method,
+    baseline,
+    slice_model_in_volume,
+    volume_baseline,
+    volume_model,
+)
+from srmri.inference.options import PredictOptions
 from srmri.io.checkpoints import load_module
 from srmri.io.errors import CheckpointError
 from srmri.io.legacy import upgrade_degradation
@@ -43,6 +52,10 @@ class Comparison:
         sources: method name -> where it came from (a checkpoint path, the model config, or
             ``interpolation``).
         notes: differences worth a reader's attention, in plain sentences.
+        spatial_dims: 2 (slices are degraded and super-resolved) or 3 (whole volumes: a report
+            with a 3-D checkpoint, see :mod:`srmri.evaluation.methods`).
+        reference: the baseline every model is paired with: ``bicubic``, or ``tricubic`` for
+            volumes.
     """
 
     methods: list[Method]
@@ -51,6 +64,8 @@ class Comparison:
     normalisation: dict[str, Any]
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    spatial_dims: int = 2
+    reference: str = "bicubic"
 
     @property
     def models(self) -> list[str]:
@@ -66,8 +81,13 @@ def build_comparison(
     degradation: Mapping[str, Any] | None = None,
     normalisation: Mapping[str, Any] | None = None,
     device: str | torch.device = "cpu",
+    batch_size: int = 8,
 ) -> Comparison:
     """Load the models and settle the scale, degradation and normalisation of the run.
+
+    A 3-D checkpoint makes it a volume comparison (``spatial_dims=3``): the 3-D degradation of
+    the volume, 3-D baselines with ``tricubic`` as the reference, slice models applied to the LR
+    volume's axial slices (see :mod:`srmri.evaluation.methods`).
 
     Args:
         checkpoints: ``(name or None, path)`` pairs; None takes the checkpoint's own name.
@@ -80,6 +100,7 @@ def build_comparison(
             ``scale``, when it has one, follows the models').
         normalisation: overrides the checkpoints' normalisation.
         device: where the models run.
+        batch_size: slices per call of a slice model on a volume.
 
     Raises:
         CheckpointError: checkpoints with different scales, or different degradations or
@@ -97,13 +118,26 @@ def build_comparison(
         _add(modules, sources, str(module.hparams.name), module, CONFIG_SOURCE)
 
     scale = _scale(modules, sources, data_scale, notes)
-    chosen_degradation = _degradation(modules, sources, degradation, scale, notes)
+    spatial_dims = 3 if any(m.spatial_dims == 3 for m in modules.values()) else 2
+    chosen_degradation = _degradation(modules, sources, degradation, scale, notes, spatial_dims)
     chosen_normalisation = _normalisation(
         modules, sources, normalisation, data_normalisation, notes
     )
 
     # The degradation's own baselines (zero_fill for kspace) are always scored next to bicubic.
     baselines = [*baselines, *(b for b in chosen_degradation.baselines if b not in baselines)]
+    if spatial_dims == 3:
+        return _volume_comparison(
+            modules,
+            sources,
+            baselines,
+            scale,
+            chosen_degradation,
+            chosen_normalisation,
+            notes,
+            device,
+            batch_size,
+        )
     methods = [baseline(name, scale) for name in baselines]
     for name, module in modules.items():
         if name in BASELINES:
@@ -119,6 +153,55 @@ def build_comparison(
     for note in notes:
         log.warning(note)
     return Comparison(methods, scale, chosen_degradation, chosen_normalisation, sources, notes)
+
+
+def _volume_comparison(
+    modules: Mapping[str, SRModule],
+    sources: dict[str, str],
+    baselines: Sequence[str],
+    scale: int,
+    degradation: BaseDegradation,
+    normalisation: dict[str, Any],
+    notes: list[str],
+    device: str | torch.device,
+    batch_size: int,
+) -> Comparison:
+    """The methods of a report with a 3-D checkpoint: every method upscales the same LR volume."""
+    names: list[str] = []
+    for name in baselines:
+        counterpart = VOLUME_COUNTERPARTS[name]
+        if counterpart is None:
+            notes.append(f"baseline {name} has no 3-D form: left out of this volume report")
+        elif counterpart not in names:
+            names.append(counterpart)
+    methods = [volume_baseline(name, scale) for name in names]
+    options = PredictOptions(device=str(device), precision="float32", progress=False)
+    notes.append(
+        "volumes are scored whole: the 3-D degradation of each test volume, tricubic (the cubic "
+        "B-spline along every axis) as the reference, 3-D models run as predict.py runs them "
+        f"(sliding windows of {options.volume_tile} LR voxels plus {options.overlap} of context, "
+        f"{options.blend} blending)"
+    )
+    for name, module in modules.items():
+        if name in names or name in BASELINES:
+            raise CheckpointError(
+                f"{sources[name]}: model name {name!r} is also a baseline's name; name it with "
+                f"ckpt_path={{my_name: {sources[name]}}}"
+            )
+        if module.spatial_dims == 3:
+            methods.append(volume_model(name, module, options))
+            continue
+        methods.append(slice_model_in_volume(name, module, options.view, scale, batch_size))
+        notes.append(
+            f"{name} is a slice model: it super-resolves the LR volume's {options.view} slices and "
+            "the cubic B-spline upsamples the axis across them"
+        )
+    sources.update({name: "interpolation" for name in names})
+    for note in notes:
+        log.warning(note)
+    return Comparison(
+        methods, scale, degradation, normalisation, sources, notes, 3, reference="tricubic"
+    )
 
 
 def _add(
@@ -155,13 +238,6 @@ def _is_baseline(module: SRModule, name: str) -> bool:
 def _scale(
     modules: Mapping[str, SRModule], sources: Mapping[str, str], data_scale: int, notes: list[str]
 ) -> int:
-    volumetric = [sources[n] for n, m in modules.items() if getattr(m, "spatial_dims", 2) == 3]
-    if volumetric:
-        raise CheckpointError(
-            f"{', '.join(volumetric)}: 3-D checkpoints (spatial_dims=3) are not scored by "
-            "evaluate.py yet; validate them with data.spatial_dims=3 (train.py's validation) or "
-            "benchmarks/volumetric.py"
-        )
     scales = {name: module.scale for name, module in modules.items()}
     if len(set(scales.values())) > 1:
         listed = ", ".join(f"{sources[n]} x{s}" for n, s in scales.items())
@@ -182,10 +258,25 @@ def _degradation(
     override: Mapping[str, Any] | None,
     scale: int,
     notes: list[str],
+    spatial_dims: int = 2,
 ) -> BaseDegradation:
-    trained = {name: module.degradation for name, module in modules.items()}
+    """The one degradation of the run: the override, else the models' shared one (in a volume
+    report, the 3-D models'; the slice models' own are noted)."""
+    trained = {
+        name: module.degradation
+        for name, module in modules.items()
+        if module.spatial_dims == spatial_dims
+    }
+    for name, module in modules.items():
+        if module.spatial_dims != spatial_dims:
+            notes.append(
+                f"{name} was trained with degradation {module.degradation.describe()} on slices; "
+                "scored on the volume's 3-D degradation"
+            )
     if override is not None:
         settings = upgrade_degradation(dict(override))
+        if spatial_dims == 3 and "spatial_dims" in _fields(settings):
+            settings["spatial_dims"] = 3
         if "scale" in _fields(settings) or "scale" in settings:
             if settings.get("scale", scale) != scale:
                 notes.append(
@@ -196,11 +287,11 @@ def _degradation(
             chosen = build_degradation(settings)
         except ValueError as error:
             raise CheckpointError(str(error)) from None
-        if chosen.factors != (float(scale), float(scale)):
+        if chosen.factors != (float(scale),) * spatial_dims:
             raise CheckpointError(
                 f"degradation {chosen.describe()} has factors "
-                f"{describe_factors(chosen.factors)}; the models upsample by x{scale} along both "
-                "axes"
+                f"{describe_factors(chosen.factors)}; the models upsample by x{scale} along "
+                f"{'every axis' if spatial_dims == 3 else 'both axes'}"
             )
     elif len(set(trained.values())) > 1:
         listed = "; ".join(f"{sources[n]}: {d.describe()}" for n, d in trained.items())

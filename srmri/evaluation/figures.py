@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from srmri.evaluation.statistics import Table, curve, select
+from srmri.evaluation.statistics import REFERENCE, Table, curve, select
 from srmri.evaluation.study import Example
 
 LABELS = {"psnr": "PSNR (dB)", "ssim": "SSIM"}
@@ -24,6 +24,7 @@ BASELINE_COLOURS = {
     "lanczos": "tab:brown",
     "bspline": "tab:olive",
     "zero_fill": "tab:pink",
+    "tricubic": "black",
 }
 MODEL_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:cyan")
 
@@ -50,11 +51,13 @@ def slice_curves(
     methods: Sequence[str],
     models: Sequence[str],
     marks: Mapping[str, Mapping[str, Sequence[int]]],
+    reference: str = REFERENCE,
 ) -> Figure:
-    """Per-slice PSNR and SSIM of every method, crossings of each model with bicubic marked.
+    """Per-slice PSNR and SSIM of every method, crossings of each model with the reference
+    (bicubic) marked.
 
-    ``marks[model][metric]``: the slices where that model's curve crosses bicubic's (the
-    summary's ``slices_vs_bicubic`` crossings for this contrast, view and region).
+    ``marks[model][metric]``: the slices where that model's curve crosses the reference's (the
+    summary's ``slices_vs_<reference>`` crossings for this contrast, view and region).
     """
     palette = colours(methods, models)
     figure = new_figure(9, 6.5)
@@ -68,7 +71,7 @@ def slice_curves(
             ax.plot(slices, values, color=palette[method], lw=1.4, label=method)
         for model in models:
             for i, k in enumerate(marks.get(model, {}).get(metric, ())):
-                label = f"{model} crosses bicubic" if i == 0 else None
+                label = f"{model} crosses {reference}" if i == 0 else None
                 ax.axvline(k, color=palette[model], ls=":", lw=1, label=label)
         ax.set_ylabel(LABELS[metric])
         ax.grid(alpha=0.3)
@@ -165,13 +168,16 @@ def error_histograms(
     return figure
 
 
-def panels(example: Example, models: Sequence[str], zoom: float) -> Figure:
-    """LR | bicubic | SR of each model | HR, each with a zoomed inset of the same box."""
-    names = ["LR", "bicubic", *models, "HR"]
+def panels(
+    example: Example, models: Sequence[str], zoom: float, reference: str = REFERENCE
+) -> Figure:
+    """LR | the reference (bicubic) | SR of each model | HR, each with a zoomed inset of the same
+    box."""
+    names = ["LR", reference, *models, "HR"]
     images = {
         "LR": example.lr,
         "HR": example.hr,
-        **{m: example.sr[m] for m in ["bicubic", *models]},
+        **{m: example.sr[m] for m in [reference, *models]},
     }
     # Displayed arrays are rot90 of the stored ones; work in displayed coordinates.
     shown = {name: np.rot90(image) for name, image in images.items()}

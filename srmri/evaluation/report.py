@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from pytorch_lightning.loggers import Logger, WandbLogger
 
 from srmri.evaluation.scores import COLUMNS, REGIONS, Scores
+from srmri.evaluation.statistics import curves_key, gains_key, reference_of
 from srmri.io.errors import OutputExistsError
 
 REPORT_FILES = ("metrics.csv", "summary.json", "report.md")
@@ -128,13 +129,16 @@ def report_markdown(summary: Mapping[str, Any], figures: Sequence[str]) -> str:
     ]
     if setup["notes"]:
         lines += ["", "## Notes", "", *[f"- {note}" for note in setup["notes"]]]
+    reference = reference_of(summary)
+    if summary.get("volumes"):
+        lines += ["", "## Scores per volume", "", _volumes_table(summary["volumes"])]
     lines += ["", "## Scores", "", _scores_table(summary)]
     if summary["models"]:
         lines += [
             "",
-            "## Gains over bicubic",
+            f"## Gains over {reference}",
             "",
-            "Model minus bicubic on the same pixels; the unit is a slice (its angles averaged), "
+            f"Model minus {reference} on the same pixels; the unit is a slice (its angles averaged), "
             "with wins / losses / ties over slices. Neighbouring slices are correlated, so the "
             "95% interval resamples what is independent: subjects (a cluster bootstrap) when "
             "there are two or more, else blocks of contiguous slices of the one subject (a "
@@ -146,9 +150,9 @@ def report_markdown(summary: Mapping[str, Any], figures: Sequence[str]) -> str:
             "",
             _gains_table(summary),
             "",
-            "Per-slice crossings with bicubic (slices where model minus bicubic changes sign, on "
-            "the per-slice means over subjects and angles) are listed in `summary.json` under "
-            "`slices_vs_bicubic`.",
+            f"Per-slice crossings with {reference} (slices where model minus {reference} changes "
+            "sign, on the per-slice means over subjects and angles) are listed in `summary.json` "
+            f"under `{curves_key(reference)}`.",
         ]
     lines += ["", "## Figures", ""]
     lines += [f"- [{name}](figures/{name})" for name in figures]
@@ -191,7 +195,7 @@ def _gains_table(summary: Mapping[str, Any]) -> str:
         "| wins / losses / ties |",
         "|---|---|---|---|---:|---|---|---:|---|",
     ]
-    for model, views in summary["gains_over_bicubic"].items():
+    for model, views in summary[gains_key(reference_of(summary))].items():
         for view, regions in views.items():
             for region, metrics in regions.items():
                 for metric, gain in metrics.items():
@@ -206,6 +210,20 @@ def _gains_table(summary: Mapping[str, Any]) -> str:
                         f"{gain['interval']['n_slices']} | "
                         f"{gain['wins']} / {gain['losses']} / {gain['ties']} |"
                     )
+    return "\n".join(rows)
+
+
+def _volumes_table(volumes: Sequence[Mapping[str, Any]]) -> str:
+    """One row per volume, method and region: PSNR and SSIM over the whole volume at once."""
+    rows = [
+        "| subject | contrast | method | region | PSNR (dB) | SSIM |",
+        "|---|---|---|---|---:|---:|",
+    ]
+    for row in volumes:
+        rows.append(
+            f"| {row['subject']} | {row['contrast']} | {row['method']} | {row['region']} | "
+            f"{_number(row['psnr'], 2)} | {_number(row['ssim'], 4)} |"
+        )
     return "\n".join(rows)
 
 
@@ -258,7 +276,8 @@ def headline(summary: Mapping[str, Any]) -> dict[str, float | int]:
     """Flat summary keys: ``evaluation/<metric>/<method>/<view>/<region>`` means and
     ``evaluation/n/...`` slice counts; per model ``evaluation/<metric>_gain/<model>/<view>/<region>``
     (mean gain over bicubic) with ``..._ci95_low`` / ``..._ci95_high`` (its 95% interval) and
-    ``evaluation/<metric>_wins/...`` / ``_losses`` / ``_ties`` over slices."""
+    ``evaluation/<metric>_wins/...`` / ``_losses`` / ``_ties`` over slices; when volumes were
+    scored whole, ``evaluation/volume_<metric>/<method>/<region>`` (mean over volumes)."""
     values: dict[str, float | int] = {}
     for method, views in summary["scores"].items():
         for view, regions in views.items():
@@ -268,7 +287,7 @@ def headline(summary: Mapping[str, Any]) -> dict[str, float | int]:
                     if cell[metric] is not None:
                         values[f"evaluation/{metric}/{where}"] = cell[metric]
                 values[f"evaluation/n/{where}"] = cell["n"]
-    for model, views in summary["gains_over_bicubic"].items():
+    for model, views in summary[gains_key(reference_of(summary))].items():
         for view, regions in views.items():
             for region, metrics in regions.items():
                 where = f"{model}/{view}/{region}"
@@ -281,4 +300,11 @@ def headline(summary: Mapping[str, Any]) -> dict[str, float | int]:
                         values[f"evaluation/{metric}_gain_ci95_high/{where}"] = high
                     for count in ("wins", "losses", "ties"):
                         values[f"evaluation/{metric}_{count}/{where}"] = gain[count]
+    by_volume: dict[str, list[float]] = {}
+    for row in summary.get("volumes", []):
+        for metric in ("psnr", "ssim"):
+            if row[metric] is not None and math.isfinite(row[metric]):
+                where = f"evaluation/volume_{metric}/{row['method']}/{row['region']}"
+                by_volume.setdefault(where, []).append(row[metric])
+    values.update({key: sum(v) / len(v) for key, v in by_volume.items()})
     return values

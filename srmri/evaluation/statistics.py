@@ -30,6 +30,8 @@ from srmri.evaluation import bootstrap
 from srmri.evaluation.scores import REGIONS
 
 METRICS = ("psnr", "ssim")
+# The baseline every model is paired with: bicubic for slices; tricubic when volumes are scored.
+REFERENCE = "bicubic"
 Table = Mapping[str, np.ndarray]
 
 
@@ -66,13 +68,20 @@ def interval(differences: np.ndarray, confidence: float = 0.95) -> dict[str, Any
 
 
 def paired_slices(
-    table: Table, model: str, view: str, region: str, metric: str, contrast: str | None = None
+    table: Table,
+    model: str,
+    view: str,
+    region: str,
+    metric: str,
+    contrast: str | None = None,
+    reference: str = REFERENCE,
 ) -> dict[tuple[str, str, int], float]:
-    """Model minus bicubic per (subject, contrast, slice), averaged over the slice's angles.
+    """Model minus the ``reference`` baseline (bicubic) per (subject, contrast, slice), averaged
+    over the slice's angles.
 
     Only rows where both scores are finite enter.
     """
-    base = select(table, method="bicubic", view=view, region=region)
+    base = select(table, method=reference, view=view, region=region)
     if contrast is not None:
         base &= table["contrast"] == contrast
     reference = {
@@ -132,8 +141,10 @@ def curve(table: Table, method: str, contrast: str, view: str, region: str, metr
     return index, means
 
 
-def crossings(slices: np.ndarray, difference: np.ndarray) -> dict[str, Any]:
-    """Where model minus bicubic changes sign along the slices.
+def crossings(
+    slices: np.ndarray, difference: np.ndarray, reference: str = REFERENCE
+) -> dict[str, Any]:
+    """Where model minus the reference (bicubic) changes sign along the slices.
 
     Returns the slices where the model is better, worse or tied, and ``crossings``: each slice
     where the sign differs from the last non-zero sign before it.
@@ -147,17 +158,24 @@ def crossings(slices: np.ndarray, difference: np.ndarray) -> dict[str, Any]:
         previous = s if s != 0 else previous
     return {
         "model_better": int((sign > 0).sum()),
-        "bicubic_better": int((sign < 0).sum()),
+        f"{reference}_better": int((sign < 0).sum()),
         "tied": int((sign == 0).sum()),
         "crossings": changes,
     }
 
 
 def difference_curve(
-    table: Table, model: str, contrast: str, view: str, region: str, metric: str
+    table: Table,
+    model: str,
+    contrast: str,
+    view: str,
+    region: str,
+    metric: str,
+    reference: str = REFERENCE,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-slice mean of the paired differences model minus bicubic (over subjects and angles)."""
-    paired = paired_slices(table, model, view, region, metric, contrast)
+    """Per-slice mean of the paired differences model minus the reference (over subjects and
+    angles)."""
+    paired = paired_slices(table, model, view, region, metric, contrast, reference)
     by_slice: dict[int, list[float]] = defaultdict(list)
     for (_, _, k), value in paired.items():
         by_slice[k].append(value)
@@ -187,8 +205,11 @@ def comparable(table: Table, methods: Sequence[str]) -> np.ndarray:
     return np.array([wanted <= finite_methods[place] for place in places], dtype=bool)
 
 
-def summarise(table: Table, methods: Sequence[str], models: Sequence[str]) -> dict[str, Any]:
-    """The content of ``summary.json`` (see :func:`srmri.evaluation.report.write_report`)."""
+def summarise(
+    table: Table, methods: Sequence[str], models: Sequence[str], reference: str = REFERENCE
+) -> dict[str, Any]:
+    """The content of ``summary.json`` (see :func:`srmri.evaluation.report.write_report`): the
+    gains are over ``reference``, under the keys :func:`gains_key` and :func:`curves_key`."""
     shared = comparable(table, methods)
     views = _unique(table["view"])
     contrasts = _unique(table["contrast"])
@@ -224,24 +245,45 @@ def summarise(table: Table, methods: Sequence[str], models: Sequence[str]) -> di
                     continue
                 node = gains.setdefault(model, {}).setdefault(view, {})
                 node[region] = {
-                    metric: comparison(paired_slices(table, model, view, region, metric))
+                    metric: comparison(
+                        paired_slices(table, model, view, region, metric, reference=reference)
+                    )
                     for metric in METRICS
                 }
                 for contrast in contrasts:
                     target = curves.setdefault(model, {}).setdefault(contrast, {})
                     target.setdefault(view, {})[region] = {
                         metric: crossings(
-                            *difference_curve(table, model, contrast, view, region, metric)
+                            *difference_curve(
+                                table, model, contrast, view, region, metric, reference
+                            ),
+                            reference,
                         )
                         for metric in METRICS
                     }
     return {
         "scores": scores,
-        "gains_over_bicubic": gains,
-        "slices_vs_bicubic": curves,
+        "reference": reference,
+        gains_key(reference): gains,
+        curves_key(reference): curves,
         "by_contrast": by_contrast,
         "by_angle": by_angle,
     }
+
+
+def gains_key(reference: str = REFERENCE) -> str:
+    """``summary.json``'s key of the models' gains: ``gains_over_bicubic`` for slice models."""
+    return f"gains_over_{reference}"
+
+
+def curves_key(reference: str = REFERENCE) -> str:
+    """``summary.json``'s key of the per-slice sign changes: ``slices_vs_bicubic``."""
+    return f"slices_vs_{reference}"
+
+
+def reference_of(summary: Mapping[str, Any]) -> str:
+    """The baseline a summary's gains are over (bicubic in summaries older than the key)."""
+    return str(summary.get("reference", REFERENCE))
 
 
 def _scores(table: Table, rows: np.ndarray, shared: np.ndarray) -> dict[str, Any]:

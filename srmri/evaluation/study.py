@@ -70,6 +70,8 @@ class Outcome:
     # "<view> <H>x<W>" -> angle -> scored pixels, when angles turn the slices.
     region_pixels: dict[str, dict[float, int]] = field(default_factory=dict)
     mask_sources: dict[str, str] = field(default_factory=dict)
+    # Volume reports: one row per (volume, method, region) with its whole-volume PSNR and SSIM.
+    volume_scores: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,9 @@ from srmri.evaluation.rotation import DESCRIPTIONS as ROTATION_DESCRIPTIONS
 from srmri.evaluation.scores import REGIONS
 from srmri.evaluation.settings import SETTINGS_KEYS, Settings, read_settings
 from srmri.evaluation.statistics import Table as ScoreTable
-from srmri.evaluation.statistics import summarise
+from srmri.evaluation.statistics import curves_key, gains_key, reference_of, summarise
 from srmri.evaluation.study import Outcome, run_study
+from srmri.evaluation.volume_study import run_volume_study
 from srmri.io.plain_values import plain
 from srmri.tasks.cli import print_lines
 from srmri.tasks.config_check import COMMON_KEYS, check_config
@@ -66,13 +67,15 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         plain(cfg.get("degradation")),
         plain(cfg.get("normalisation")),
         settings.device,
+        settings.batch_size,
     )
-    settings = unrotated_if_global(settings, comparison)
+    settings = unrotated(settings, comparison)
     datamodule = hydra.utils.instantiate(
         cfg.data,
         normalisation=comparison.normalisation,
         # As a config: Hydra would turn a dataclass argument into a config without its _target_.
         degradation=comparison.degradation.config(),
+        spatial_dims=comparison.spatial_dims,
     )
     datamodule.prepare_data()
     if not datamodule.records("test"):
@@ -80,15 +83,20 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             f"data source {type(datamodule.source).__name__} gave no test volume; expected at "
             "least one (check data.source and its split fractions)"
         )
-    outcome = run_study(datamodule.volumes("test"), comparison, settings)
+    study = run_volume_study if comparison.spatial_dims == 3 else run_study
+    outcome = study(datamodule.volumes("test"), comparison, settings)
     table = outcome.scores.arrays()
     methods = [method.name for method in comparison.methods]
     summary = {
         "methods": methods,
         "models": comparison.models,
-        **summarise(table, methods, comparison.models),
+        **summarise(table, methods, comparison.models, comparison.reference),
     }
-    pictures = make_figures(table, outcome, comparison, settings, summary["slices_vs_bicubic"])
+    if outcome.volume_scores:
+        summary["volumes"] = outcome.volume_scores
+    pictures = make_figures(
+        table, outcome, comparison, settings, summary[curves_key(comparison.reference)]
+    )
     summary["setup"] = setup_record(comparison, settings, outcome, time.perf_counter() - start)
     markdown = report_markdown(summary, list(pictures))
     loggers, links = evaluation_loggers(cfg.get("logger"), settings.checkpoints)
@@ -106,17 +114,23 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     return summary
 
 
-def unrotated_if_global(settings: Settings, comparison: Comparison) -> Settings:
-    """``settings`` with angle 0 only (and a note) when the degradation spreads every value over
-    the whole slice (``global_support``, e.g. ``kspace``): the fill around a turned slice would
-    reach every scored pixel, so a turned slice cannot be scored fairly."""
-    if not comparison.degradation.global_support or settings.angles == [0.0]:
+def unrotated(settings: Settings, comparison: Comparison) -> Settings:
+    """``settings`` with angle 0 only (and a note) when slices cannot be turned fairly: volumes
+    are scored as they lie, and a degradation that spreads every value over the whole slice
+    (``global_support``, e.g. ``kspace``) would carry the fill around a turned slice into every
+    scored pixel."""
+    if settings.angles == [0.0]:
         return settings
-    comparison.notes.append(
-        f"angles {settings.angles} reduced to [0]: {comparison.degradation.describe()} makes "
-        "every LR pixel depend on every HR pixel, so the fill around a turned slice would reach "
-        "every scored pixel"
-    )
+    if comparison.spatial_dims == 3:
+        reason = "volumes are scored as they lie (a 3-D checkpoint makes this a volume report)"
+    elif comparison.degradation.global_support:
+        reason = (
+            f"{comparison.degradation.describe()} makes every LR pixel depend on every HR pixel, "
+            "so the fill around a turned slice would reach every scored pixel"
+        )
+    else:
+        return settings
+    comparison.notes.append(f"angles {settings.angles} reduced to [0]: {reason}")
     log.warning(comparison.notes[-1])
     return dataclasses.replace(settings, angles=[0.0])
 
@@ -152,7 +166,16 @@ def make_figures(
                         for model in models
                     }
                     pictures[file_name("curves", contrast, view, region) + ".png"] = (
-                        draw.slice_curves(table, contrast, view, region, methods, models, marks)
+                        draw.slice_curves(
+                            table,
+                            contrast,
+                            view,
+                            region,
+                            methods,
+                            models,
+                            marks,
+                            comparison.reference,
+                        )
                     )
     if len(settings.angles) > 1:
         for view in settings.views:
@@ -167,7 +190,9 @@ def make_figures(
     for example in outcome.examples:
         name = file_name(example.subject, example.contrast, example.view, example.slice)
         pictures[f"differences_{name}.png"] = draw.difference_maps(example, methods, table)
-        pictures[f"panels_{name}.png"] = draw.panels(example, models, settings.zoom)
+        pictures[f"panels_{name}.png"] = draw.panels(
+            example, models, settings.zoom, comparison.reference
+        )
     return pictures
 
 
@@ -176,7 +201,12 @@ def setup_record(
 ) -> dict[str, Any]:
     """What was compared and how, for ``summary.json`` and the report."""
     rotating = outcome.margin is not None
-    if not rotating:
+    if comparison.spatial_dims == 3:
+        rule = (
+            "the whole volume (cropped to multiples of the scale along every axis) and each of "
+            "its slices along the views"
+        )
+    elif not rotating:
         rule = "the whole slice (no angle turns it)"
     else:
         rule = (
@@ -187,6 +217,8 @@ def setup_record(
         )
     return {
         "scale": comparison.scale,
+        "spatial_dims": comparison.spatial_dims,
+        "reference": comparison.reference,
         "degradation": comparison.degradation.config(),
         "normalisation": comparison.normalisation,
         "sources": comparison.sources,
@@ -222,12 +254,37 @@ def print_summary(
 ) -> None:
     """The headline table on the console: every method next to bicubic."""
     console = console or Console()
+    reference = reference_of(summary)
+    if summary.get("volumes"):
+        volumes = Table(title="Evaluation per volume")
+        for column in ("subject", "contrast", "method", "region", "PSNR (dB)", "SSIM"):
+            volumes.add_column(
+                column, justify="right" if column in ("PSNR (dB)", "SSIM") else "left"
+            )
+        for row in summary["volumes"]:
+            volumes.add_row(
+                row["subject"],
+                row["contrast"],
+                row["method"],
+                row["region"],
+                f"{row['psnr']:.2f}",
+                f"{row['ssim']:.4f}",
+            )
+        console.print(volumes)
     table = Table(title="Evaluation (mean over slices and angles)")
-    for column in ("method", "view", "region", "PSNR (dB)", "SSIM", "PSNR gain", "n"):
+    for column in (
+        "method",
+        "view",
+        "region",
+        "PSNR (dB)",
+        "SSIM",
+        f"PSNR gain over {reference}",
+        "n",
+    ):
         table.add_column(
             column, justify="left" if column in ("method", "view", "region") else "right"
         )
-    gains = summary["gains_over_bicubic"]
+    gains = summary[gains_key(reference)]
     for method, views in summary["scores"].items():
         for view, regions in views.items():
             for region, cell in regions.items():
