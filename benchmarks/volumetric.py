@@ -42,9 +42,9 @@ from hydra.utils import instantiate
 from benchmarks.common import ROOT, compose
 from benchmarks.results import machine_line, markdown_table, update_section
 from srmri.degradation import Degradation, crop_to_scale
+from srmri.evaluation.methods import slice_model_in_volume, volume_baseline
 from srmri.lightning.module import SRModule
 from srmri.metrics import psnr, ssim
-from srmri.models import bspline_resample, upsample
 
 SCALE = 2
 PREDICT_SHAPE = (256, 256, 176)
@@ -140,16 +140,14 @@ def score_test_slab(three: SRModule, two: SRModule, data: Any) -> dict[str, dict
     mask = crop_to_scale(volume.mask, SCALE, 3)[None, None] if volume.mask is not None else None
     lr = Degradation(SCALE, spatial_dims=3)(hr)
     hr = hr.clamp(0.0, 1.0)
-    # The slice model on every axial LR slice (axis Z held fixed), then the B-spline along Z.
-    axial = lr[0, 0].permute(2, 0, 1)[:, None]  # (z, 1, x, y)
-    in_plane = torch.cat([two(axial[i : i + 8]) for i in range(0, len(axial), 8)])
-    in_plane = in_plane[:, 0].permute(1, 2, 0)[None, None]  # (1, 1, X, Y, z)
-    depth = lr.shape[-1] * SCALE
-    coordinates = (torch.arange(depth, dtype=torch.float64) + 0.5) / SCALE - 0.5
+    # As evaluate.py scores a 3-D checkpoint: the 3-D model on the whole LR volume, the slice
+    # model on its axial slices with the B-spline along Z (it cannot upsample Z), tricubic.
     methods = {
         "3-D WDSR-A": three(lr),
-        "2-D WDSR-A + B-spline along Z": bspline_resample(in_plane, coordinates, axis=-1),
-        "tricubic (B-spline)": upsample(lr, SCALE, "bspline"),
+        "2-D WDSR-A + B-spline along Z": slice_model_in_volume(
+            "2-D", two, "axial", SCALE, 8
+        ).upscale(lr),
+        "tricubic (B-spline)": volume_baseline("tricubic", SCALE).upscale(lr),
     }
     return {
         name: {
