@@ -32,6 +32,7 @@ shipped mean >= +3.5 dB. Updates the ``generalisation`` section of ``benchmarks/
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ import numpy as np
 import torch
 
 from benchmarks.common import ROOT
-from benchmarks.results import machine_line, markdown_table, update_section
+from benchmarks.results import load_line, machine_line, markdown_table, shown_path, update_section
 from benchmarks.through_plane import DEV, DEV_SCANS, load_demo, load_dev
 from srmri.adapt import AdaptOptions, adapt_to_volume
 from srmri.data import normalise
@@ -236,6 +237,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if unknown:
         parser.error(f"unknown variants {sorted(unknown)}; expected some of {VARIANTS}")
     args.adapt = {}
+    load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="srmri-generalisation-") as folder:
         references: dict[str, Any] = {
             "demo": args.demo or latest_demo(),
@@ -287,9 +289,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         # The targets are those of the shipped models: judged only when the registry's ran.
         "verdicts": verdicts(results) if not is_file(args.shipped) else {},
         "notes": notes,
-        "sources": {k: str(v) for k, v in references.items() if v is not None and k in run},
+        "sources": {k: shown_path(v) for k, v in references.items() if v is not None and k in run},
         "budget": args.budget,
         "note": args.note,
+        "load": (load_start, os.getloadavg()[0]),
     }
     if not args.smoke:
         write(summary, args)
@@ -381,8 +384,7 @@ def write(summary: dict[str, Any], args: argparse.Namespace) -> None:
     )
     body = (
         (summary["note"] + "\n\n" if summary["note"] else "")
-        + f"{machine_line()} The CPU is shared with other jobs while measuring, so times are "
-        "indicative. Development scans (real MRI, never trained on): the central "
+        + f"{machine_line()} {load_line(*summary['load'])} Development scans (real MRI, never trained on): the central "
         f"{args.slices} axial slices of the brain, degraded by each model's own degradation; "
         "brain PSNR / SSIM of the model and of bicubic from the same LR slices, float32 "
         f"prediction. Models: {', '.join(f'{k}: `{v}`' for k, v in summary['sources'].items())}; "

@@ -52,6 +52,28 @@ def machine_line(info: dict[str, str] | None = None) -> str:
     )
 
 
+def shown_path(reference: str | Path) -> str:
+    """A model reference as RESULTS.md shows it: a registered name as it is, a file inside the
+    repository relative to it, any other file by its run folder and name only (where a machine
+    keeps its runs is not part of a figure)."""
+    path = Path(reference)
+    if len(path.parts) <= 1:
+        return str(reference)
+    root = Path(__file__).resolve().parents[1]
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(Path("<runs>", *path.parts[-4:]))
+
+
+def load_line(start: float, end: float) -> str:
+    """The 1-minute load average at a benchmark's start and end, on this machine's cores."""
+    return (
+        f"Load average (1 min) at the start: {start:.1f}, at the end: {end:.1f}, on "
+        f"{os.cpu_count()} cores."
+    )
+
+
 def markdown_table(header: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
