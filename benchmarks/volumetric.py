@@ -43,10 +43,15 @@ from benchmarks.common import ROOT, compose
 from benchmarks.results import machine_line, markdown_table, update_section
 from srmri.degradation import Degradation, crop_to_scale
 from srmri.evaluation.methods import slice_model_in_volume, volume_baseline
+from srmri.inference.slices import autocast_dtype
 from srmri.lightning.module import SRModule
 from srmri.metrics import psnr, ssim
 
 SCALE = 2
+# The targets: 3-D over the slice model at equal budget, and predicting PREDICT_SHAPE.
+MARGIN_DB = 0.5
+PREDICT_SECONDS = 300
+PREDICT_GB = 4.0
 PREDICT_SHAPE = (256, 256, 176)
 SMOKE = {
     "budget": 3.0,
@@ -193,7 +198,14 @@ def predict_random(cfg: dict[str, Any], shape: list[int], tile: int) -> dict[str
         seconds = time.perf_counter() - start
         out_shape = nib.load(Path(folder) / "sr.nii.gz").shape
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"seconds": seconds, "peak_bytes": peak, "shape": list(out_shape)}
+    dtype = autocast_dtype("auto", torch.device("cpu"))
+    precision = "float32" if dtype is None else str(dtype).removeprefix("torch.")
+    return {
+        "seconds": seconds,
+        "peak_bytes": peak,
+        "shape": list(out_shape),
+        "precision": precision,
+    }
 
 
 def time_prediction(module: SRModule, shape: tuple[int, ...], threads: int, tile: int) -> dict:
@@ -270,6 +282,19 @@ def write_section(result: dict[str, Any], note: str) -> None:
         for kind, t in result["training"].items()
     ]
     p = result["prediction"]
+    three, two = (result["scores"][name] for name in list(result["scores"])[:2])
+    margin = three["psnr"] - two["psnr"], three["psnr_brain"] - two["psnr_brain"]
+    steps = result["training"]["3-D"]["steps"], result["training"]["2-D"]["steps"]
+    seconds, gib = p["seconds"], p["peak_bytes"] / 2**30
+    verdicts = (
+        f"Targets: 3-D >= 2-D + {MARGIN_DB} dB at equal budget: "
+        f"{'met' if min(margin) >= MARGIN_DB else 'missed'} (3-D - 2-D = {margin[0]:+.2f} dB over "
+        f"the slab, {margin[1]:+.2f} dB in the brain, after {steps[0]} and {steps[1]} steps). "
+        f"Prediction <= {PREDICT_SECONDS // 60} min: "
+        f"{'met' if seconds <= PREDICT_SECONDS else 'missed'} ({seconds:.0f} s). Peak memory <= "
+        f"{PREDICT_GB:g} GB: {'met' if p['peak_bytes'] <= PREDICT_GB * 1e9 else 'missed'} "
+        f"({gib:.2f} GiB)."
+    )
     body = "\n\n".join(
         [
             "`python -m benchmarks.volumetric` (MNI152 demo, x2 isotropic: the `seed` degradation "
@@ -278,9 +303,10 @@ def write_section(result: dict[str, Any], note: str) -> None:
             markdown_table(["model", "parameters", "steps", "seconds", "HR patches / s"], training),
             f"Prediction of {' x '.join(map(str, p['input_shape']))} -> "
             f"{' x '.join(map(str, p['shape']))} (`predict_file`, volume_tile 64, overlap = the "
-            f"receptive field, fresh process): {p['seconds']:.0f} s, peak resident memory "
-            f"{p['peak_bytes'] / 2**30:.2f} GiB.",
+            f"receptive field, precision `auto`: {p.get('precision', 'auto')}, fresh process): "
+            f"{seconds:.0f} s, peak resident memory {gib:.2f} GiB.",
             machine_line() + (f" {note}" if note else ""),
+            verdicts,
         ]
     )
     update_section("volumetric", "Volumetric (3-D) super resolution", body)
