@@ -20,7 +20,7 @@ import time
 
 import torch
 
-from benchmarks.results import machine_line, markdown_table, update_section
+from benchmarks.results import load_line, machine_line, markdown_table, update_section
 from srmri.data import Mni152Source, SRDataModule
 from srmri.degradation import BaseDegradation, Degradation, build_degradation
 
@@ -165,8 +165,7 @@ def _write_degradations(
     worst = min(rates, key=rates.get)
     verdict = "meets" if rates[worst] >= TARGET else "misses"
     body = (
-        f"{machine_line()} Load average (1 min) at the start: {load[0]:.1f}, at the end: "
-        f"{load[1]:.1f}, on {os.cpu_count()} cores (shared with other jobs while measured).\n\n"
+        f"{machine_line()} {load_line(*load)}\n\n"
         f"As above, at the setting (workers={setting[0]}, batch={setting[1]}), with each "
         f"degradation (`degradation=<option> <overrides>` of `train.py`, x{SCALE}, 96 x 96 HR "
         "patches; the slice profile is x2 along H only).\n\n"
