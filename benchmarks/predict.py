@@ -6,7 +6,7 @@ x2, the default degradation and normalisation) and with ``model=bicubic``, with 
 measurement runs ``srmri.inference.predict_file`` in a fresh process on a synthetic float32
 ``.nii.gz`` volume, writing a ``.nii.gz``; the process reports its wall time (reading,
 super-resolving, writing, compressing; not the start-up) and its own peak resident memory
-(``ru_maxrss``).
+(``VmHWM``, see ``benchmarks.results.peak_memory_bytes``).
 
 Memory of 512 x 512 x 400 comes from two runs by default, because the default model needs about
 25 minutes of a 2-core CPU for it: the bicubic model through the whole pipeline on the whole
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ import nibabel as nib
 import numpy as np
 
 from benchmarks.common import ROOT, compose
-from benchmarks.results import machine_line, markdown_table, update_section
+from benchmarks.results import machine_line, markdown_table, peak_memory_bytes, update_section
 
 TIME_SHAPE = (256, 256, 176)
 MEMORY_SHAPE = (512, 512, 400)
@@ -133,8 +132,7 @@ def child(job: dict) -> None:
     start = time.perf_counter()
     predict_file(source, output, module, progress=False, **job)
     seconds = time.perf_counter() - start
-    # ru_maxrss is in KiB on Linux.
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_memory_bytes()
     print(json.dumps({"seconds": seconds, "peak_bytes": peak}))
 
 
@@ -226,7 +224,7 @@ def _write(results: list[dict], floor: dict) -> None:
         f"{machine_line()}\n\n"
         "`predict_file` from a float32 `.nii.gz` to a float32 `.nii.gz`, x2, axial view, each "
         "run in a fresh process: wall time of reading, super-resolving, writing and compressing "
-        "(not the start-up); peak resident memory of the whole process (`ru_maxrss`; about "
+        "(not the start-up); peak resident memory of the whole process (`VmHWM`; about "
         "0.6 GB of it is Python, torch and Lightning). `wdsr_a` is the default model "
         "(`conf/model/wdsr_a.yaml`), `bicubic` the interpolation baseline, both from "
         "`python train.py` configs with random weights. Defaults: "

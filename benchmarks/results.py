@@ -66,6 +66,26 @@ def shown_path(reference: str | Path) -> str:
         return str(Path("<runs>", *path.parts[-4:]))
 
 
+def peak_memory_bytes() -> int:
+    """This process's peak resident memory since it started its program, in bytes.
+
+    ``VmHWM`` of ``/proc/self/status`` (Linux): the high-water mark of the process's own address
+    space, which ``execve`` replaces. Not ``getrusage(...).ru_maxrss``: Linux carries that across
+    ``execve``, so a child started by a large parent (``subprocess`` forks it first) reports the
+    parent's resident memory as its own peak. Elsewhere ``ru_maxrss`` is the fallback.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024  # kB
+    except OSError:
+        pass
+    import resource
+
+    scale = 1 if platform.system() == "Darwin" else 1024  # bytes on macOS, KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
 def load_line(start: float, end: float) -> str:
     """The 1-minute load average at a benchmark's start and end, on this machine's cores."""
     return (

@@ -7,7 +7,7 @@ slice-profile definition (:func:`srmri.isotropic.simulate.thick_slices`): the MN
 the development scans at 4 mm. Each thick volume is written as ``.nii.gz`` and made isotropic by
 ``srmri.isotropic.isotropic_file`` with the default options (``budget`` from
 ``conf/isotropic.yaml``) in a fresh process, which reports its wall time (reading, training,
-applying, writing) and its own peak resident memory (``ru_maxrss``); the cubic B-spline comes from
+applying, writing) and its own peak resident memory (``VmHWM``, see ``peak_memory_bytes``); the cubic B-spline comes from
 the same function with ``method="cubic"``. Both outputs lie on the first ``n k`` voxels of the
 original grid (``n k`` is a whole number in every case), where they are scored against the
 original with :mod:`srmri.metrics` inside the brain: PSNR over the brain's voxels and SSIM (11 x 11
@@ -27,7 +27,6 @@ import argparse
 import contextlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,7 @@ import nibabel as nib
 import numpy as np
 
 from benchmarks.common import ROOT
-from benchmarks.results import machine_line, markdown_table, update_section
+from benchmarks.results import machine_line, markdown_table, peak_memory_bytes, update_section
 
 # The development scans: $SRMRI_DEV_DIR, else ../shared/data/dev beside the checkout (or beside
 # the folder of work trees that holds it).
@@ -189,8 +188,7 @@ def child(job: dict) -> None:
         job["input"], job["output"], progress=False, logger="none", **job["options"]
     )
     seconds = time.perf_counter() - start
-    # ru_maxrss is in KiB on Linux.
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_memory_bytes()
     print(
         json.dumps(
             {

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,7 @@ import torch
 from hydra.utils import instantiate
 
 from benchmarks.common import ROOT, compose
-from benchmarks.results import machine_line, markdown_table, update_section
+from benchmarks.results import machine_line, markdown_table, peak_memory_bytes, update_section
 from srmri.degradation import Degradation, crop_to_scale
 from srmri.evaluation.methods import slice_model_in_volume, volume_baseline
 from srmri.inference.slices import autocast_dtype
@@ -197,7 +196,7 @@ def predict_random(cfg: dict[str, Any], shape: list[int], tile: int) -> dict[str
         )
         seconds = time.perf_counter() - start
         out_shape = nib.load(Path(folder) / "sr.nii.gz").shape
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_memory_bytes()
     dtype = autocast_dtype("auto", torch.device("cpu"))
     precision = "float32" if dtype is None else str(dtype).removeprefix("torch.")
     return {
