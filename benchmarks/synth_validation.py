@@ -13,6 +13,7 @@ figures are means over slices, per contrast and for all synthetic contrasts toge
 from __future__ import annotations
 
 import argparse
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import torch
 from hydra.utils import instantiate
 
 from benchmarks.common import compose
-from benchmarks.results import machine_line, markdown_table, update_section
+from benchmarks.results import load_line, machine_line, markdown_table, update_section
 from srmri.io.checkpoints import load_module
 
 METRICS = (
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
         "--override", action="append", default=[], help="a config override, e.g. data.views=[axial]"
     )
     args = parser.parse_args(argv)
+    load_start = os.getloadavg()[0]
     results = {_name(path): score(path, args.split, args.override) for path in args.checkpoints}
     text = table(results)
     print(text)
@@ -121,7 +123,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
             f"every {args.split} slice of data=synth (the real T1 template and 3 synthetic "
             "contrasts of fixed seeds, axial slices of the held-out slab), its own degradation; "
             "gain = over bicubic.\n\n"
-            f"{text}\n\n{machine_line()} Shared with other jobs while measured."
+            f"{text}\n\n{machine_line()} {load_line(load_start, os.getloadavg()[0])}"
         )
         update_section(f"synth_{args.split}", f"Scores on data=synth's {args.split} slabs", body)
     return results
