@@ -127,46 +127,56 @@ def build_comparison(
     # The degradation's own baselines (zero_fill for kspace) are always scored next to bicubic.
     baselines = [*baselines, *(b for b in chosen_degradation.baselines if b not in baselines)]
     if spatial_dims == 3:
-        return _volume_comparison(
-            modules,
-            sources,
-            baselines,
-            scale,
-            chosen_degradation,
-            chosen_normalisation,
-            notes,
-            device,
-            batch_size,
+        methods, baselines = _volume_methods(
+            modules, sources, baselines, scale, notes, device, batch_size
         )
+    else:
+        methods = _slice_methods(modules, sources, baselines, scale, notes)
+    sources.update({name: "interpolation" for name in baselines})
+    for note in notes:
+        log.warning(note)
+    return Comparison(
+        methods,
+        scale,
+        chosen_degradation,
+        chosen_normalisation,
+        sources,
+        notes,
+        spatial_dims,
+        reference="tricubic" if spatial_dims == 3 else "bicubic",
+    )
+
+
+def _slice_methods(
+    modules: Mapping[str, SRModule],
+    sources: Mapping[str, str],
+    baselines: Sequence[str],
+    scale: int,
+    notes: list[str],
+) -> list[Method]:
+    """The baselines, then the models, each upscaling a batch of LR slices."""
     methods = [baseline(name, scale) for name in baselines]
     for name, module in modules.items():
         if name in BASELINES:
             if _is_baseline(module, name):
                 notes.append(f"{name} ({sources[name]}) is the {name} baseline itself: scored once")
                 continue
-            raise CheckpointError(
-                f"{sources[name]}: model name {name!r} is also a baseline's name; name it with "
-                f"ckpt_path={{my_name: {sources[name]}}}"
-            )
+            raise _baseline_name(name, sources)
         methods.append(Method(name, module, is_model=True))
-    sources.update({name: "interpolation" for name in baselines})
-    for note in notes:
-        log.warning(note)
-    return Comparison(methods, scale, chosen_degradation, chosen_normalisation, sources, notes)
+    return methods
 
 
-def _volume_comparison(
+def _volume_methods(
     modules: Mapping[str, SRModule],
-    sources: dict[str, str],
+    sources: Mapping[str, str],
     baselines: Sequence[str],
     scale: int,
-    degradation: BaseDegradation,
-    normalisation: dict[str, Any],
     notes: list[str],
     device: str | torch.device,
     batch_size: int,
-) -> Comparison:
-    """The methods of a report with a 3-D checkpoint: every method upscales the same LR volume."""
+) -> tuple[list[Method], list[str]]:
+    """The methods of a report with a 3-D checkpoint, each upscaling the same LR volume, and the
+    3-D baselines' names (each slice baseline's counterpart)."""
     names: list[str] = []
     for name in baselines:
         counterpart = VOLUME_COUNTERPARTS[name]
@@ -184,10 +194,7 @@ def _volume_comparison(
     )
     for name, module in modules.items():
         if name in names or name in BASELINES:
-            raise CheckpointError(
-                f"{sources[name]}: model name {name!r} is also a baseline's name; name it with "
-                f"ckpt_path={{my_name: {sources[name]}}}"
-            )
+            raise _baseline_name(name, sources)
         if module.spatial_dims == 3:
             methods.append(volume_model(name, module, options))
             continue
@@ -196,11 +203,13 @@ def _volume_comparison(
             f"{name} is a slice model: it super-resolves the LR volume's {options.view} slices and "
             "the cubic B-spline upsamples the axis across them"
         )
-    sources.update({name: "interpolation" for name in names})
-    for note in notes:
-        log.warning(note)
-    return Comparison(
-        methods, scale, degradation, normalisation, sources, notes, 3, reference="tricubic"
+    return methods, names
+
+
+def _baseline_name(name: str, sources: Mapping[str, str]) -> CheckpointError:
+    return CheckpointError(
+        f"{sources[name]}: model name {name!r} is also a baseline's name; name it with "
+        f"ckpt_path={{my_name: {sources[name]}}}"
     )
 
 

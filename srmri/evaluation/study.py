@@ -121,14 +121,12 @@ def reference(
     return turn(hr, angles, frame, settings.rotation_interpolation)
 
 
-def run_study(volumes: Sequence[Volume], comparison: Comparison, settings: Settings) -> Outcome:
-    """Score every method on every slice-angle pair of ``volumes``."""
-    rotating = not all(is_identity(angle) for angle in settings.angles)
-    largest = max(max(v.image.shape) for v in volumes) * 2
-    reaches = method_reach(comparison, settings, largest) if rotating else {}
-    pad = margin(max(reaches.values()), settings.rotation_interpolation) if rotating else None
+def new_outcome(
+    comparison: Comparison, settings: Settings, reaches: dict[str, int], margin: float | None
+) -> Outcome:
+    """An empty outcome: no scores yet, zeroed error histograms for every method."""
     edges = np.linspace(0.0, settings.histogram_max, settings.histogram_bins + 1)
-    outcome = Outcome(
+    return Outcome(
         scores=Scores(),
         histograms={
             m.name: {"inside": np.zeros(len(edges) - 1), "outside": np.zeros(len(edges) - 1)}
@@ -137,8 +135,17 @@ def run_study(volumes: Sequence[Volume], comparison: Comparison, settings: Setti
         bin_edges=edges,
         examples=[],
         reach=reaches,
-        margin=pad,
+        margin=margin,
     )
+
+
+def run_study(volumes: Sequence[Volume], comparison: Comparison, settings: Settings) -> Outcome:
+    """Score every method on every slice-angle pair of ``volumes``."""
+    rotating = not all(is_identity(angle) for angle in settings.angles)
+    largest = max(max(v.image.shape) for v in volumes) * 2
+    reaches = method_reach(comparison, settings, largest) if rotating else {}
+    pad = margin(max(reaches.values()), settings.rotation_interpolation) if rotating else None
+    outcome = new_outcome(comparison, settings, reaches, pad)
     generator = torch.Generator(settings.device).manual_seed(settings.seed)
     with Progress(disable=not settings.progress) as progress:
         volume_task = progress.add_task("volumes", total=len(volumes))
@@ -168,14 +175,20 @@ def run_study(volumes: Sequence[Volume], comparison: Comparison, settings: Setti
 
 
 def _indices(volume: Volume, view: str, wanted: Sequence[int] | None) -> list[int]:
-    count = num_slices(tuple(volume.image.shape), view)
+    return slice_indices(
+        num_slices(tuple(volume.image.shape), view), view, wanted, volume.record.name
+    )
+
+
+def slice_indices(count: int, view: str, wanted: Sequence[int] | None, name: str) -> list[int]:
+    """The slices to score of ``count`` along ``view``: all, or ``wanted`` (each checked)."""
     if wanted is None:
         return list(range(count))
     beyond = [k for k in wanted if k >= count]
     if beyond:
         raise ValueError(
             f"slices={list(wanted)}: {beyond} outside the {count} {view} slices (0..{count - 1}) "
-            f"of {volume.record.name}"
+            f"of {name}"
         )
     return list(wanted)
 
@@ -255,7 +268,7 @@ def _score_chunk(
             outcome.scores.add(place, inner, name, "brain", *(s.tolist() for s in brain_scores))
         error = (sr_image.clamp(0.0, 1.0) - hr_image).abs()
         for side, where in sides.items():
-            outcome.histograms[name][side] += _histogram(error[where], outcome.bin_edges)
+            outcome.histograms[name][side] += histogram(error[where], outcome.bin_edges)
     shown_angle = _example_angle(settings.angles)
     for i, (k, angle) in enumerate(chunk):
         if k in slices.shown and angle == shown_angle:
@@ -322,7 +335,7 @@ def _region(
     return torch.stack(regions)[:, None]
 
 
-def _histogram(values: Tensor, edges: np.ndarray) -> np.ndarray:
+def histogram(values: Tensor, edges: np.ndarray) -> np.ndarray:
     """Counts over ``edges``; values beyond the last edge count in the last bin."""
     top = float(edges[-1])
     counts = torch.histc(values.double().clamp(max=top), bins=len(edges) - 1, min=0.0, max=top)

@@ -27,9 +27,8 @@ from srmri.data.brain_mask import brain_mask
 from srmri.data.volume import view_axis
 from srmri.degradation import crop_to_scale
 from srmri.evaluation.comparison import Comparison
-from srmri.evaluation.scores import Scores
 from srmri.evaluation.settings import Settings
-from srmri.evaluation.study import Example, Outcome, _histogram
+from srmri.evaluation.study import Example, Outcome, histogram, new_outcome, slice_indices
 from srmri.metrics import psnr, ssim
 
 
@@ -37,18 +36,7 @@ def run_volume_study(
     volumes: Sequence[Volume], comparison: Comparison, settings: Settings
 ) -> Outcome:
     """Score every method on every volume of ``volumes``, whole and slice by slice."""
-    edges = np.linspace(0.0, settings.histogram_max, settings.histogram_bins + 1)
-    outcome = Outcome(
-        scores=Scores(),
-        histograms={
-            m.name: {"inside": np.zeros(len(edges) - 1), "outside": np.zeros(len(edges) - 1)}
-            for m in comparison.methods
-        },
-        bin_edges=edges,
-        examples=[],
-        reach={},
-        margin=None,
-    )
+    outcome = new_outcome(comparison, settings, {}, None)
     generator = torch.Generator(settings.device).manual_seed(settings.seed)
     with Progress(disable=not settings.progress) as progress:
         task = progress.add_task("volumes", total=len(volumes))
@@ -104,9 +92,10 @@ def _score_volume(
                 crops.setdefault(view, {}).setdefault(method.name, {})[k] = _plane(sr, view, k)
         error = (sr.clamp(0.0, 1.0) - hr).abs()
         for side, where in (("inside", brain), ("outside", ~brain)):
-            outcome.histograms[method.name][side] += _histogram(error[where], outcome.bin_edges)
+            outcome.histograms[method.name][side] += histogram(error[where], outcome.bin_edges)
     for view, slices in shown.items():
         for k in sorted(slices):
+            inside = _plane(brain, view, k).astype(bool)
             outcome.examples.append(
                 Example(
                     subject=record.subject,
@@ -116,10 +105,10 @@ def _score_volume(
                     angle=0.0,
                     hr=_plane(hr, view, k),
                     # The LR plane that holds HR slice k (LR plane j spans HR slices j s .. j s + s-1).
-                    lr=_plane(lr.clamp(0.0, 1.0), view, k // scale),
+                    lr=np.clip(_plane(lr, view, k // scale), 0.0, 1.0),
                     sr={name: crops[view][name][k] for name in crops[view]},
-                    brain=_plane(brain, view, k).astype(bool),
-                    region=np.ones_like(_plane(brain, view, k), dtype=bool),
+                    brain=inside,
+                    region=np.ones_like(inside),
                 )
             )
 
@@ -136,14 +125,8 @@ def _score_slices(
 ) -> None:
     """2-D scores of every slice of ``view`` (or ``settings.slices``), batch by batch."""
     axis = view_axis(view)
-    count = hr.shape[2 + axis]
-    indices = list(range(count)) if settings.slices is None else list(settings.slices)
-    beyond = [k for k in indices if k >= count]
-    if beyond:
-        raise ValueError(
-            f"slices={indices}: {beyond} outside the {count} {view} slices (0..{count - 1}) "
-            f"of {record.name} (cropped to multiples of the scale)"
-        )
+    cropped = f"{record.name} (cropped to multiples of the scale)"
+    indices = slice_indices(hr.shape[2 + axis], view, settings.slices, cropped)
     place = (record.subject, record.contrast, view)
     for start in range(0, len(indices), settings.batch_size):
         chunk = indices[start : start + settings.batch_size]
