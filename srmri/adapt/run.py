@@ -155,6 +155,7 @@ def adapt_to_volume(
             progress=progress,
             job_type="adapt",
             keep_last=False,
+            amp_dtype=options.amp_dtype,
         )
 
 

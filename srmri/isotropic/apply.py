@@ -57,12 +57,14 @@ def super_resolve(
     batch_size: int = 8,
     advance: Advance | None = None,
     flips: bool = False,
+    amp_dtype: torch.dtype | None = None,
 ) -> Tensor:
     """``(X, Y, Z)`` normalised volume -> the network's thin-slice volume, both plane families
     averaged; the slice ``axis`` grows from ``n`` to ``round(n * factor)`` voxels. With ``flips``
     each plane's estimate is the mean over the test-time flips (:func:`predict_flipped`).
 
-    ``advance(k)`` is called after every batch of ``k`` planes (a progress bar).
+    ``advance(k)`` is called after every batch of ``k`` planes (a progress bar). With
+    ``amp_dtype`` the network runs under that autocast type (its output is float32).
     """
     network.eval()
     total: Tensor | None = None
@@ -71,7 +73,8 @@ def super_resolve(
         parts = []
         for start in range(0, planes.shape[0], batch_size):
             batch = planes[start : start + batch_size].contiguous()
-            parts.append(predict_flipped(network, batch, flips))
+            with torch.autocast(batch.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                parts.append(predict_flipped(network, batch, flips).float())
             if advance is not None:
                 advance(batch.shape[0])
         estimate = _unplanes(torch.cat(parts), axis, held)

@@ -136,6 +136,7 @@ def _make_isotropic(
                     options.batch_size,
                     advance,
                     options.flips,
+                    options.amp_dtype,
                 )
             out[target] = denormalise(thin.clamp(0.0, 1.0), lo, hi).numpy()
             report.apply_seconds += time.perf_counter() - started

@@ -97,4 +97,5 @@ def train_module(
         logger=options.logger,
         progress=options.progress,
         job_type="isotropic",
+        amp_dtype=options.amp_dtype,
     )

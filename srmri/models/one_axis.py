@@ -102,4 +102,7 @@ class OneAxisSR(nn.Module):
             detail = F.interpolate(detail, size=size, mode="bilinear", align_corners=False)
         if not self.residual:
             return detail + self.pixel_mean
-        return bspline_rows(lr, size[0]) + detail
+        # The baseline in float32 even under autocast: a bfloat16 image would carry its 8-bit
+        # mantissa into every output voxel, where only the small detail should be approximate.
+        with torch.autocast(lr.device.type, enabled=False):
+            return bspline_rows(lr.float(), size[0]) + detail.float()

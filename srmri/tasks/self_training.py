@@ -119,6 +119,7 @@ def fit_on_scan(
     progress: bool = True,
     job_type: str = "train",
     keep_last: bool = True,
+    amp_dtype: torch.dtype | None = None,
 ) -> SRModule:
     """Fit ``module`` on ``datamodule``'s training batches for ``budget``; return it in eval mode.
 
@@ -134,6 +135,8 @@ def fit_on_scan(
         progress: Lightning's progress bar.
         job_type: the W&B job type.
         keep_last: write ``run_dir/checkpoints/last.ckpt``.
+        amp_dtype: ``torch.bfloat16`` trains under bfloat16 autocast (Lightning's ``bf16-mixed``:
+            float32 weights and optimiser, bfloat16 convolutions), None in float32.
 
     The module's ``trained_steps`` attribute is set to the optimiser steps taken.
     """
@@ -173,6 +176,7 @@ def fit_on_scan(
         enable_model_summary=False,
         default_root_dir=str(run_dir) if run_dir is not None else None,
         plugins=[AtomicCheckpointIO()] if checkpoints else None,
+        precision="bf16-mixed" if amp_dtype == torch.bfloat16 else "32-true",
     )
     exit_code = 0
     try:

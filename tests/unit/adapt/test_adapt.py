@@ -125,3 +125,32 @@ def test_adapt_save_is_written_once_and_never_over_a_file_unasked(tmp_path):
     with pytest.raises(OutputExistsError, match=f"{target}: adapt.save exists"):
         adapt_to_input(source, tiny_module().eval(), options, PredictOptions(progress=False))
     assert target.read_bytes() == written
+
+
+@pytest.mark.parametrize(
+    ("precision", "expected"), [("float32", torch.float32), ("bfloat16", torch.bfloat16)]
+)
+def test_adaptation_trains_in_the_precision_asked(precision, expected):
+    # The network's first convolution shows the arithmetic of the fit: bfloat16 autocast casts its
+    # output, float32 leaves it alone.
+    seen: list[torch.dtype] = []
+    original = adaptable
+
+    def recording(module, options):
+        adapted = original(module, options)
+        first = next(m for m in adapted.network.modules() if isinstance(m, torch.nn.Conv2d))
+        first.register_forward_hook(lambda _m, _i, out: seen.append(out.dtype))
+        return adapted
+
+    options = AdaptOptions(**{**QUICK, "budget": 2, "precision": precision})
+    import srmri.adapt.run as run
+
+    module = tiny_module()
+    try:
+        run.adaptable = recording
+        adapt_to_volume(unit_volume(), module, [2], options, progress=False)
+    finally:
+        run.adaptable = original
+    assert seen and set(seen) == {expected}
+    with pytest.raises(Exception, match="adapt.precision"):
+        AdaptOptions(precision="float16")

@@ -39,6 +39,8 @@ def test_options_name_the_bad_key():
         IsotropicOptions(thickness=0)
     with pytest.raises(ValueError, match="isotropic: budget"):
         IsotropicOptions(budget="soon")
+    with pytest.raises(ValueError, match="isotropic: precision must be one of"):
+        IsotropicOptions(precision="float16")
 
 
 def test_cosine_by_time_follows_the_clock(monkeypatch):

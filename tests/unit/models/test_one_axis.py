@@ -37,6 +37,25 @@ def test_untrained_network_is_the_cubic_bspline(factor, rows, expected):
         )
 
 
+def test_bfloat16_autocast_keeps_the_bspline_baseline_in_float32():
+    # Under autocast only the learned detail may be approximate: an untrained network (zero
+    # detail) must still give SciPy's B-spline to float32 rounding, and the planes applied to a
+    # volume under autocast come back float32.
+    torch.manual_seed(0)
+    network = OneAxisSR(4.0, n_blocks=1, n_feats=4)
+    lr = torch.rand(2, 1, 6, 5) * 1000.0
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        sr = network(lr)
+    assert sr.dtype == torch.float32
+    for b in range(2):
+        expected = _scipy_rows(lr[b, 0].numpy(), 24)
+        np.testing.assert_allclose(sr[b, 0].numpy(), expected, rtol=1e-6, atol=1e-3)
+    volume = torch.rand(6, 5, 4)
+    both = super_resolve(volume, axis=1, network=network, amp_dtype=torch.bfloat16)
+    assert both.dtype == torch.float32
+    np.testing.assert_allclose(both.numpy(), interpolate(volume, 1, 20).numpy(), atol=1e-6)
+
+
 def test_learned_detail_has_the_output_grid_and_columns_stay_independent():
     torch.manual_seed(0)
     network = OneAxisSR(4.44, n_blocks=1, n_feats=4)
