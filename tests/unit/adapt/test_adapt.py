@@ -15,7 +15,7 @@ from srmri.adapt import AdaptOptions, adapt_to_input, adapt_to_volume
 from srmri.adapt.run import ScanPatches, adaptable
 from srmri.inference.options import PredictOptions
 from srmri.io.checkpoints import load_module
-from srmri.io.errors import OutputExistsError
+from srmri.io.errors import ConfigError, OutputExistsError
 from tests.helpers import tiny_module
 from tests.volumes import affine_for, nifti, smooth_volume
 
@@ -152,5 +152,5 @@ def test_adaptation_trains_in_the_precision_asked(precision, expected):
     finally:
         run.adaptable = original
     assert seen and set(seen) == {expected}
-    with pytest.raises(Exception, match="adapt.precision"):
+    with pytest.raises(ConfigError, match=r"adapt\.precision="):
         AdaptOptions(precision="float16")
