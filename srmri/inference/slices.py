@@ -52,11 +52,36 @@ def inference_copy(module: SRModule, device: torch.device) -> nn.Module:
         if parametrize.is_parametrized(layer):
             for name in list(layer.parametrizations):
                 parametrize.remove_parametrizations(layer, name)
+    keep_image_convolutions_float32(network)
     # Volumes (a 3-D network's 5-D weights) take the 3-D channels-last layout.
     layout = (
         torch.channels_last_3d if getattr(network, "spatial_dims", 2) == 3 else torch.channels_last
     )
     return network.eval().requires_grad_(False).to(device, memory_format=layout)
+
+
+def _float32_forward(layer: nn.Module, image: Tensor) -> Tensor:
+    with torch.autocast(image.device.type, enabled=False):
+        return type(layer).forward(layer, image.float())
+
+
+def keep_image_convolutions_float32(network: nn.Module) -> nn.Module:
+    """Make the convolutions that read the image itself run in float32 under autocast.
+
+    Those are the convolutions with as many input channels as the network's first one (the
+    image's channels: the head, and WDSR's skip). Autocast would round the image to bfloat16 (8
+    bits of mantissa) before them, and a super-resolution network, which sharpens, amplifies that
+    rounding: the shipped x2 model lost 0.15 dB of brain PSNR on a development scan under plain
+    bfloat16 autocast and 0.0075 dB with these layers in float32. Every other layer still runs in
+    the autocast type. Without autocast nothing changes.
+    """
+    convolutions = [m for m in network.modules() if isinstance(m, nn.Conv2d | nn.Conv3d)]
+    if convolutions:
+        channels = convolutions[0].in_channels
+        for layer in convolutions:
+            if layer.in_channels == channels:
+                layer.forward = partial(_float32_forward, layer)
+    return network
 
 
 def cpu_has_bfloat16() -> bool:
