@@ -41,7 +41,7 @@ class AdaptOptions:
             to the slice when the slice is smaller).
         seed: seed of the patch sampling (and of the random weights with ``from_scratch``).
         precision: the arithmetic of the fine-tuning: ``float32`` (the default: the shipped
-            models lose 0.08-0.28 dB when merely applied in bfloat16), ``auto`` (bfloat16
+            models' adaptation did worse on every development scan in bfloat16), ``auto`` (bfloat16
             autocast on a CPU with native bfloat16, about twice the steps in a budget; float32
             elsewhere) or ``bfloat16``.
         threads: torch CPU threads while adapting, 1 by default as in ``isotropic.py`` (see

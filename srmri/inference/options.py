@@ -33,10 +33,10 @@ class PredictOptions:
         self_ensemble: average the 8 dihedral transforms (8 times slower).
         device: ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda`` or ``cuda:N``.
         precision: the network's arithmetic: ``float32`` (the default: bfloat16 moved the shipped
-            models' brain PSNR on the development scans by 0.08-0.28 dB, above the 0.01 dB bar
-            for a faster default), ``auto`` (bfloat16 autocast on a CPU with native bfloat16
-            support, about 3x faster there; float32 elsewhere), ``bfloat16`` or ``float16``
-            (autocast).
+            x2 model's brain PSNR on two development scans by more than the 0.01 dB bar for a
+            faster default, up to 0.02 dB), ``auto`` (bfloat16 autocast on a CPU with native
+            bfloat16 support, 2.6-5x faster there; float32 elsewhere), ``bfloat16`` or
+            ``float16`` (autocast).
         dtype: ``float32`` writes float32; ``input`` keeps an integer input's on-disk type and
             its scl_slope / scl_inter, rounding and clipping to the type's range (float inputs
             are written as float32 either way).
