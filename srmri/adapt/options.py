@@ -10,12 +10,10 @@ from pathlib import Path
 
 import torch
 
-from srmri.inference.slices import autocast_dtype
 from srmri.io.errors import ConfigError
-from srmri.tasks.self_training import Budget
+from srmri.tasks.self_training import PRECISIONS, Budget, cpu_autocast
 
 LOGGERS = ("wandb", "none")
-PRECISIONS = ("auto", "float32", "bfloat16")
 # Adam's peak rate when none is given: gentle for a trained network, larger for random weights.
 FINE_TUNE_RATE = 1.0e-4
 FROM_SCRATCH_RATE = 1.0e-3
@@ -90,7 +88,7 @@ class AdaptOptions:
     @property
     def amp_dtype(self) -> torch.dtype | None:
         """The autocast type of ``precision`` on the CPU, where adaptation runs (None: float32)."""
-        return autocast_dtype(self.precision, torch.device("cpu"))
+        return cpu_autocast(self.precision)
 
     @property
     def rate(self) -> float:

@@ -11,14 +11,11 @@ from dataclasses import dataclass
 import torch
 
 from srmri.inference.options import VOLUMES_4D
-from srmri.inference.slices import autocast_dtype
-from srmri.tasks.self_training import Budget
+from srmri.tasks.self_training import PRECISIONS, Budget, cpu_autocast
 
 METHODS = ("srmri", "cubic")
 PROFILES = ("gaussian", "rect")
 LOGGERS = ("wandb", "none")
-# float16 is left out: it has no fast path on a CPU, where the one-axis network trains.
-PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 @dataclass(frozen=True)
@@ -109,4 +106,4 @@ class IsotropicOptions:
     @property
     def amp_dtype(self) -> torch.dtype | None:
         """The autocast type of ``precision`` on the CPU (None: float32)."""
-        return autocast_dtype(self.precision, torch.device("cpu"))
+        return cpu_autocast(self.precision)

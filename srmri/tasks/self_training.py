@@ -24,6 +24,7 @@ import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 
 from srmri.callbacks.nonfinite import NonFiniteGuard
+from srmri.inference.slices import autocast_dtype
 from srmri.io.checkpoints import AtomicCheckpointIO
 from srmri.lightning.module import SRModule
 from srmri.tasks.loggers import wandb_logger
@@ -31,6 +32,8 @@ from srmri.tasks.train import HOOK_NOTICE, close_loggers
 
 log = logging.getLogger(__name__)
 
+# The precisions of the fits; float16 is left out: it has no fast path on a CPU, where they run.
+PRECISIONS = ("auto", "float32", "bfloat16")
 _BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(min|steps?)?\s*$")
 
 
@@ -66,6 +69,12 @@ class Budget:
 
     def __str__(self) -> str:
         return f"{self.minutes:g} min" if self.minutes is not None else f"{self.steps} steps"
+
+
+def cpu_autocast(precision: str) -> torch.dtype | None:
+    """The autocast type of a fit's ``precision`` (one of :data:`PRECISIONS`) on the CPU, where
+    the fits run; None: float32."""
+    return autocast_dtype(precision, torch.device("cpu"))
 
 
 @contextlib.contextmanager
